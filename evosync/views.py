@@ -1,0 +1,18 @@
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from evosync.health import health_report
+
+
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """200 when the database (and Redis, if configured) answer; 503 otherwise."""
+    healthy, report = health_report()
+    return JsonResponse(report, status=200 if healthy else 503)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html")
