@@ -1,0 +1,72 @@
+"""The base layout: Russian by default, English on request, assets self-hosted under CSP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polib
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_is_russian_by_default(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="ru">' in html
+    assert "Каталог Эвотор — в Товарах ВКонтакте" in html
+    assert "Язык" in html
+
+
+def test_english_is_available(client):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert '<html lang="en">' in html
+    assert "Your Evotor catalog, live in VK Market" in html
+
+
+def test_language_switch_sets_the_language_for_later_pages(client):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    assert "Your Evotor catalog" in client.get("/").content.decode()
+
+
+def test_assets_are_self_hosted_and_csp_forbids_inline_script(client):
+    response = client.get("/")
+    html = response.content.decode()
+    assert "/static/vendor/bootstrap-5.3.9/css/bootstrap.min.css" in html
+    assert "cdn" not in html.lower()
+    assert "<script>" not in html and " style=" not in html
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+
+
+def test_vendored_bootstrap_is_served(client):
+    # runserver/whitenoise serve it in development; the Docker build collects it.
+    root = Path(settings.BASE_DIR) / "static" / "vendor" / "bootstrap-5.3.9"
+    assert (root / "css" / "bootstrap.min.css").stat().st_size > 100_000
+    assert (root / "js" / "bootstrap.bundle.min.js").stat().st_size > 50_000
+
+
+def _catalog(language: str) -> polib.POFile:
+    path = Path(settings.BASE_DIR) / "locale" / language / "LC_MESSAGES" / "django.po"
+    return polib.pofile(str(path))
+
+
+def test_russian_catalog_is_complete():
+    catalog = _catalog("ru")
+    missing = [entry.msgid for entry in catalog.untranslated_entries()]
+    fuzzy = [entry.msgid for entry in catalog.fuzzy_entries()]
+    assert missing == [] and fuzzy == []
+
+
+def test_compiled_russian_catalog_matches_the_po_file():
+    """The .mo files are committed (machines without gettext); they must not go stale."""
+    catalog = _catalog("ru")
+    compiled = polib.mofile(str(Path(catalog.fpath).with_suffix(".mo")))
+    assert {e.msgid: e.msgstr for e in compiled if e.msgid} == {
+        e.msgid: e.msgstr for e in catalog.translated_entries()
+    }
