@@ -1,0 +1,59 @@
+# EvoSync developer commands. `make run` and `make test` work on a fresh machine with only Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# MariaDB/MySQL needs the compiled driver; SQLite (the default) does not.
+REQUIREMENTS := requirements-dev.txt $(if $(filter mysql%,$(DATABASE_URL)),requirements-mysql.txt,)
+STAMP := $(VENV)/.installed-$(if $(filter mysql%,$(DATABASE_URL)),mysql,sqlite)
+
+.PHONY: run test install migrate messages compilemessages lint bench clean help
+
+help:
+	@echo "make run    - install, migrate, write schedules, start web server + qcluster"
+	@echo "make test   - run the whole test suite (SQLite unless DATABASE_URL is set)"
+	@echo "make lint   - ruff"
+	@echo "make messages - extract and compile translations"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): $(PY) requirements.txt requirements-dev.txt requirements-mysql.txt
+	$(PIP) install --quiet $(addprefix -r ,$(REQUIREMENTS))
+	@touch $@
+
+install: $(STAMP)
+
+# Compiled catalogs are committed so a machine without gettext still shows Russian;
+# where msgfmt exists they are rebuilt from the .po files.
+compilemessages: install
+	@if command -v msgfmt >/dev/null 2>&1; then \
+		$(PY) manage.py compilemessages --ignore=$(VENV) -v0; \
+	else echo "msgfmt not found: using the committed .mo files"; fi
+
+messages: install
+	$(PY) manage.py makemessages -l ru -l en --ignore=$(VENV) --ignore=staticfiles --ignore=static/vendor -v0
+	$(PY) manage.py compilemessages --ignore=$(VENV) -v0
+
+migrate: compilemessages
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+	$(PY) manage.py setup_schedules
+
+run: migrate
+	$(PY) manage.py rundev --host $(HOST) --port $(PORT)
+
+test: compilemessages
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: migrate
+	@for script in bench/*.py; do [ -f "$$script" ] && $(PY) "$$script"; done
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
