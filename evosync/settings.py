@@ -324,6 +324,17 @@ VK_API_URL = env.str("VK_API_URL", default=f"{SITE_URL}/sandbox/vk")
 VK_ID_URL = env.str("VK_ID_URL", default=f"{SITE_URL}/sandbox/vkid")
 HTTP_TIMEOUT_SECONDS = env.int("HTTP_TIMEOUT_SECONDS", default=20, minimum=1)
 
+# Evotor authenticates its account webhooks (user/verify, user/create, user/token, installation
+# events) with the "server token" we type into dev.evotor.ru, as Bearer, or with Basic auth.
+EVOTOR_WEBHOOK_AUTH = env.str("EVOTOR_WEBHOOK_AUTH", default="bearer").lower()
+if EVOTOR_WEBHOOK_AUTH not in {"bearer", "basic"}:
+    raise ImproperlyConfigured("EVOTOR_WEBHOOK_AUTH must be 'bearer' or 'basic'.")
+EVOTOR_WEBHOOK_TOKEN = env.str(
+    "EVOTOR_WEBHOOK_TOKEN", default="" if PRODUCTION else "evosync-dev-evotor-webhook-token"
+)
+EVOTOR_WEBHOOK_BASIC_USER = env.str("EVOTOR_WEBHOOK_BASIC_USER", default="")
+EVOTOR_WEBHOOK_BASIC_PASSWORD = env.str("EVOTOR_WEBHOOK_BASIC_PASSWORD", default="")
+
 # --- Logging ------------------------------------------------------------------------------------
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("health", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("apps.connections.api_urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

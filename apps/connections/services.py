@@ -1,0 +1,167 @@
+"""Operations on connections shared by webhooks, pages, tasks, admin and commands."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts.models import User, normalize_email_address
+from apps.connections.crypto import TokenDecryptionError
+from apps.connections.models import (
+    ConnectionState,
+    EvotorConnection,
+    HealthCheckLog,
+    VkConnection,
+    WebhookEvent,
+)
+from apps.connections.signals import evotor_connected
+
+
+class WrongCredentials(Exception):
+    """The email/password pair does not match an active account."""
+
+
+class AlreadyLinked(Exception):
+    """The Evotor user or the EvoSync account is linked to someone else already."""
+
+
+STATE_EVENTS = {
+    ConnectionState.ONLINE: HealthCheckLog.Event.ONLINE,
+    ConnectionState.OFFLINE: HealthCheckLog.Event.OFFLINE,
+    ConnectionState.REVOKED: HealthCheckLog.Event.REVOKED,
+}
+
+
+def _service(connection: EvotorConnection | VkConnection) -> str:
+    if isinstance(connection, EvotorConnection):
+        return HealthCheckLog.Service.EVOTOR
+    return HealthCheckLog.Service.VK
+
+
+def set_state(
+    connection: EvotorConnection | VkConnection, state: str, detail: str = ""
+) -> bool:
+    """Move a connection to ``state``; log and reset the incident only on a real change.
+
+    Saves the connection. Returns whether the state changed.
+    """
+    now = timezone.now()
+    changed = connection.state != state
+    connection.last_checked_at = now
+    connection.last_error = "" if state == ConnectionState.ONLINE else detail[:500]
+    if changed:
+        connection.state = state
+        connection.state_changed_at = now
+        if state == ConnectionState.ONLINE:
+            connection.incident_notified_at = None
+        if connection.user_id:
+            HealthCheckLog.objects.create(
+                user_id=connection.user_id,
+                service=_service(connection),
+                event=STATE_EVENTS[ConnectionState(state)],
+                detail=detail[:500],
+                checked_at=now,
+            )
+    connection.save()
+    return changed
+
+
+def _authenticated_user(email: str, password: str) -> User:
+    user = User.objects.filter(email=normalize_email_address(email), is_active=True).first()
+    if user is None:
+        # Spend the same hashing time as a real check so timing does not reveal accounts.
+        User().set_password(password)
+        raise WrongCredentials
+    if not user.check_password(password):
+        raise WrongCredentials
+    return user
+
+
+def _announce_if_usable(connection: EvotorConnection) -> None:
+    if connection.user_id and connection.is_usable:
+        transaction.on_commit(
+            lambda: evotor_connected.send(EvotorConnection, connection=connection)
+        )
+
+
+@transaction.atomic
+def link_evotor_account(evotor_user_id: str, email: str, password: str) -> str:
+    """user/verify: link the Evotor user to the EvoSync account; return a fresh per-user token.
+
+    Idempotent for the same pair (a redelivery gets a new token; the old one stops working).
+    """
+    user = _authenticated_user(email, password)
+    if EvotorConnection.objects.filter(user=user).exclude(evotor_user_id=evotor_user_id).exists():
+        raise AlreadyLinked
+    connection = _lock_or_create(evotor_user_id)
+    if connection.user_id not in (None, user.pk):
+        raise AlreadyLinked
+    connection.user = user
+    token = connection.issue_webhook_token()
+    connection.save()
+    _announce_if_usable(connection)
+    return token
+
+
+def _lock_or_create(evotor_user_id: str) -> EvotorConnection:
+    """The connection row for an Evotor user, locked; created (unclaimed) if missing."""
+    connection = (
+        EvotorConnection.objects.select_for_update().filter(evotor_user_id=evotor_user_id).first()
+    )
+    if connection is not None:
+        return connection
+    try:
+        with transaction.atomic():
+            return EvotorConnection.objects.create(
+                evotor_user_id=evotor_user_id, connection_type=EvotorConnection.Type.WEBHOOK
+            )
+    except IntegrityError:
+        # Two deliveries raced to create it; the other one won.
+        return EvotorConnection.objects.select_for_update().get(evotor_user_id=evotor_user_id)
+
+
+def _same_token(connection: EvotorConnection, token: str) -> bool:
+    try:
+        return connection.has_token and connection.cloud_token == token
+    except TokenDecryptionError:
+        return False
+
+
+@transaction.atomic
+def store_evotor_cloud_token(evotor_user_id: str, token: str) -> EvotorConnection:
+    """user/token: keep the cloud token, creating an unclaimed connection when nobody is linked.
+
+    A redelivery of the same token changes nothing.
+    """
+    connection = _lock_or_create(evotor_user_id)
+    if _same_token(connection, token) and connection.state == ConnectionState.ONLINE:
+        return connection
+    connection.cloud_token = token
+    connection.connection_type = EvotorConnection.Type.WEBHOOK
+    set_state(connection, ConnectionState.ONLINE)
+    _announce_if_usable(connection)
+    return connection
+
+
+REVOKED_BY_UNINSTALL = "The EvoSync app was uninstalled in Evotor."
+
+
+@transaction.atomic
+def record_installation_event(event_id: str, event_type: str, evotor_user_id: str, body: dict):
+    """installation/event: uninstall revokes the connection; a redelivery is a no-op."""
+    connection = EvotorConnection.objects.filter(evotor_user_id=evotor_user_id).first()
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                source=WebhookEvent.Source.EVOTOR_INSTALLATION,
+                delivery_id=event_id,
+                event_type=event_type,
+                user_id=connection.user_id if connection else None,
+                payload=body,
+            )
+    except IntegrityError:
+        return  # Already received: Evotor redelivers until it sees our 200.
+    if connection is not None and event_type == "ApplicationUninstalled":
+        set_state(connection, ConnectionState.REVOKED, REVOKED_BY_UNINSTALL)
+    event.processed_at = timezone.now()
+    event.save(update_fields=["processed_at"])
