@@ -1,0 +1,115 @@
+"""Pure-HTTP clients for Evotor, the VK API and VK ID (no Django in this package).
+
+Import what you need from here; the submodules are implementation detail.
+"""
+
+from .base import DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, NO_RETRY, RetryPolicy
+from .errors import (
+    ApiError,
+    AuthError,
+    CaptchaError,
+    ItemError,
+    NotFoundError,
+    PaymentRequiredError,
+    PermanentError,
+    RateLimitError,
+    ResponseFormatError,
+    TransientError,
+)
+from .evotor import EVOTOR_BASE_URL, EvotorAuthHeader, EvotorClient
+from .evotor_types import (
+    EvotorAttribute,
+    EvotorAttributeChoice,
+    EvotorImageMeta,
+    EvotorPage,
+    EvotorProduct,
+    EvotorProductGroup,
+    EvotorProductImage,
+    EvotorStore,
+    parse_product,
+    parse_product_group,
+    parse_store,
+)
+from .ratelimit import SHARED_LIMITERS, RateLimiter, RateLimiterRegistry
+from .vk import VK_API_VERSION, VK_BASE_URL, VkClient
+from .vk_calls import VkCall, VkCallResult, VkItemFields
+from .vk_id import (
+    VK_ID_BASE_URL,
+    PkcePair,
+    VkIdClient,
+    VkIdTokens,
+    code_challenge,
+    make_code_verifier,
+    make_pkce_pair,
+    make_state,
+)
+from .vk_photos import VkPhotoFile
+from .vk_types import (
+    VkAlbum,
+    VkCategory,
+    VkGroup,
+    VkGroupMarket,
+    VkItemPage,
+    VkMarketItem,
+    VkPhoto,
+    VkPrice,
+    VkSavedPhoto,
+)
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_USER_AGENT",
+    "EVOTOR_BASE_URL",
+    "NO_RETRY",
+    "SHARED_LIMITERS",
+    "VK_API_VERSION",
+    "VK_BASE_URL",
+    "VK_ID_BASE_URL",
+    "ApiError",
+    "AuthError",
+    "CaptchaError",
+    "EvotorAttribute",
+    "EvotorAttributeChoice",
+    "EvotorAuthHeader",
+    "EvotorClient",
+    "EvotorImageMeta",
+    "EvotorPage",
+    "EvotorProduct",
+    "EvotorProductGroup",
+    "EvotorProductImage",
+    "EvotorStore",
+    "ItemError",
+    "NotFoundError",
+    "PaymentRequiredError",
+    "PermanentError",
+    "PkcePair",
+    "RateLimitError",
+    "RateLimiter",
+    "RateLimiterRegistry",
+    "ResponseFormatError",
+    "RetryPolicy",
+    "TransientError",
+    "VkAlbum",
+    "VkCall",
+    "VkCallResult",
+    "VkCategory",
+    "VkClient",
+    "VkGroup",
+    "VkGroupMarket",
+    "VkIdClient",
+    "VkIdTokens",
+    "VkItemFields",
+    "VkItemPage",
+    "VkMarketItem",
+    "VkPhoto",
+    "VkPhotoFile",
+    "VkPrice",
+    "VkSavedPhoto",
+    "code_challenge",
+    "make_code_verifier",
+    "make_pkce_pair",
+    "make_state",
+    "parse_product",
+    "parse_product_group",
+    "parse_store",
+]
