@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in user's language and time zone (after auth and LocaleMiddleware).
+    "apps.accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -126,6 +128,7 @@ def _database(url: str) -> dict:
     config = environ.Env.db_url_config(url)
     engine = config["ENGINE"]
     if engine == "django.db.backends.sqlite3":
+        config["ENGINE"] = "evosync.db.sqlite3"  # lifts Django's 999-variable assumption
         # Web and qcluster share the file: wait for locks instead of failing at once, and take the
         # write lock at BEGIN (IMMEDIATE) so that two writers never deadlock on lock upgrades.
         config["OPTIONS"] = {
@@ -213,6 +216,19 @@ AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0, minimum=0) or None
 AXES_VERBOSE = False
+# The login forms (ours and the admin's) post the email as "username"; the callable lower-cases
+# it so that "Ivan@Mail.ru" and "ivan@mail.ru" share one failure count.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "apps.accounts.lockout.lockout_username"
+# A translated 429 page saying when to try again; every attempt while locked restarts the cooldown.
+AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+
+# Email confirmation links expire; resending them (and password reset emails) is throttled per
+# user: one per interval, a few per day.
+EMAIL_CONFIRMATION_MAX_AGE = timedelta(days=3)
+EMAIL_RESEND_INTERVAL_SECONDS = 60
+EMAIL_RESEND_DAILY_LIMIT = 5
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

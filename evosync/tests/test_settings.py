@@ -39,7 +39,7 @@ def load_settings(monkeypatch, tmp_path):
 def test_runs_with_no_environment_at_all(load_settings):
     conf = load_settings()
     assert conf["DEBUG"] is True
-    assert conf["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert conf["DATABASES"]["default"]["ENGINE"] == "evosync.db.sqlite3"
     assert conf["DATABASES"]["default"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert conf["DATABASES"]["default"]["OPTIONS"]["timeout"] >= 5
     assert conf["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"

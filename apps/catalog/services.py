@@ -1,0 +1,213 @@
+"""Catalog refresh: read the merchant's Evotor catalog and make the cache match it.
+
+Everything is fetched first and applied in one transaction, so a failure on any page leaves the
+previous cache exactly as it was (and the run records why). Rows are bulk-upserted in batches
+(``bulk_create(update_conflicts=True)``: ON CONFLICT on SQLite, ON DUPLICATE KEY on MariaDB);
+every row written gets the run's ``fetched_at`` stamp, so after a *full* refresh whatever still
+has an older stamp is gone from Evotor and is marked removed in one UPDATE per table.
+
+Incremental runs ask Evotor only for what changed since each store's watermark (the highest
+``updated_at`` seen). ``since`` never reports deletions, hence a full run at least daily.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.db import connection as db_connection
+from django.db import models, transaction
+from django.utils import timezone
+
+from apps.catalog import rows
+from apps.catalog.models import CatalogRefresh, Product, ProductGroup, Store
+from apps.catalog.signals import catalog_changed
+from apps.connections import providers
+from apps.connections.clients import (
+    ApiError,
+    AuthError,
+    EvotorClient,
+    EvotorProduct,
+    EvotorProductGroup,
+    EvotorStore,
+    PaymentRequiredError,
+)
+from apps.connections.crypto import TokenDecryptionError
+from apps.connections.models import ConnectionState, EvotorConnection
+from apps.connections.services import set_state
+
+logger = logging.getLogger(__name__)
+
+FULL_REFRESH_EVERY = timedelta(hours=24)
+BATCH_SIZE = 1000
+LOCK_SECONDS = 30 * 60
+
+
+class RefreshSkipped(Exception):
+    """No refresh ran: no usable Evotor connection, or one is already running."""
+
+
+@dataclass
+class FetchedStore:
+    store: EvotorStore
+    groups: list[EvotorProductGroup] = field(default_factory=list)
+    products: list[EvotorProduct] = field(default_factory=list)
+
+
+@dataclass
+class Fetched:
+    stores: list[FetchedStore] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def usable_connection(user) -> EvotorConnection:
+    connection = EvotorConnection.objects.filter(user=user).first()
+    if connection is None or not connection.is_usable:
+        raise RefreshSkipped("no usable Evotor connection")
+    return connection
+
+
+def _lock_key(user_id: int) -> str:
+    return f"catalog-refresh-lock:{user_id}"
+
+
+def refresh_catalog(user, *, full: bool = False, client: EvotorClient | None = None):
+    """Refresh one merchant's cache; returns the CatalogRefresh record of the run.
+
+    Raises RefreshSkipped when there is nothing to do. Provider errors do not raise: they are
+    recorded on the run, and an authorisation error marks the Evotor connection revoked.
+    """
+    connection = usable_connection(user)
+    if not cache.add(_lock_key(user.pk), "1", LOCK_SECONDS):
+        raise RefreshSkipped("a refresh is already running")
+    try:
+        full = full or _full_refresh_due(user)
+        run = CatalogRefresh.objects.create(user=user, full=full)
+        _run(run, connection, client, full)
+        return run
+    finally:
+        cache.delete(_lock_key(user.pk))
+
+
+def _full_refresh_due(user) -> bool:
+    last_full = (
+        CatalogRefresh.objects.filter(user=user, full=True, status=CatalogRefresh.Status.SUCCESS)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    return last_full is None or timezone.now() - last_full >= FULL_REFRESH_EVERY
+
+
+def _run(run: CatalogRefresh, connection: EvotorConnection, client, full: bool) -> None:
+    try:
+        client = client or providers.evotor_client(connection.cloud_token)
+        watermarks = {} if full else _watermarks(run.user_id)
+        fetched = fetch_catalog(client, watermarks)
+        apply_catalog(run, fetched, full)
+        run.status = CatalogRefresh.Status.SUCCESS
+    except (AuthError, PaymentRequiredError, TokenDecryptionError) as exc:
+        _fail(run, exc)
+        set_state(connection, ConnectionState.REVOKED, str(exc))
+    except ApiError as exc:
+        _fail(run, exc)
+    finally:
+        if client is not None:
+            run.evotor_requests = client.requests_made
+        run.finished_at = timezone.now()
+        run.save()
+    if run.status == CatalogRefresh.Status.SUCCESS and (run.products or run.removed):
+        catalog_changed.send(CatalogRefresh, user_id=run.user_id, product_ids=[])
+
+
+def _fail(run: CatalogRefresh, exc: Exception) -> None:
+    run.status = CatalogRefresh.Status.FAILED
+    run.error = str(exc)[:2000]
+    logger.warning("catalog refresh %s for user %s failed: %s", run.pk, run.user_id, run.error)
+
+
+def _watermarks(user_id: int) -> dict[str, tuple[datetime | None, datetime | None]]:
+    return {
+        evotor_id: (products, groups)
+        for evotor_id, products, groups in Store.objects.filter(user_id=user_id).values_list(
+            "evotor_id", "products_watermark", "groups_watermark"
+        )
+    }
+
+
+def fetch_catalog(client: EvotorClient, watermarks: dict) -> Fetched:
+    """Every store with its groups and products (only changes where a watermark is known)."""
+    fetched = Fetched()
+    for page in client.iter_store_pages():
+        fetched.skipped.extend(page.skipped)
+        for store in page.items:
+            products_since, groups_since = watermarks.get(store.id, (None, None))
+            entry = FetchedStore(store)
+            for group_page in client.iter_product_group_pages(store.id, since=groups_since):
+                entry.groups.extend(group_page.items)
+                fetched.skipped.extend(group_page.skipped)
+            for product_page in client.iter_product_pages(store.id, since=products_since):
+                entry.products.extend(product_page.items)
+                fetched.skipped.extend(product_page.skipped)
+            fetched.stores.append(entry)
+    return fetched
+
+
+def _newest(current: datetime | None, objects) -> datetime | None:
+    stamps = [o.updated_at for o in objects if o.updated_at is not None]
+    if current is not None:
+        stamps.append(current)
+    return max(stamps, default=None)
+
+
+@transaction.atomic
+def apply_catalog(run: CatalogRefresh, fetched: Fetched, full: bool) -> None:
+    user_id, stamp = run.user_id, timezone.now()
+    previous = _watermarks(user_id) if not full else {}
+    store_rows = []
+    for entry in fetched.stores:
+        old_products, old_groups = previous.get(entry.store.id, (None, None))
+        marks = (_newest(old_products, entry.products), _newest(old_groups, entry.groups))
+        store_rows.append(rows.store_row(user_id, entry.store, stamp, marks))
+    upsert(Store, store_rows)
+    store_pks = dict(Store.objects.filter(user_id=user_id).values_list("evotor_id", "pk"))
+    group_rows, product_rows = [], []
+    for entry in fetched.stores:
+        store_pk = store_pks[entry.store.id]
+        group_rows.extend(rows.group_row(user_id, store_pk, g, stamp) for g in entry.groups)
+        for product in entry.products:
+            try:
+                product_rows.append(rows.product_row(user_id, store_pk, product, stamp))
+            except rows.UnstorableProduct as exc:
+                fetched.skipped.append(f"product {product.id}: {exc}")
+    upsert(ProductGroup, group_rows)
+    upsert(Product, product_rows)
+    run.stores, run.groups, run.products = len(store_rows), len(group_rows), len(product_rows)
+    run.skipped = len(fetched.skipped)
+    if full:
+        run.removed = _mark_removed(user_id, stamp)
+
+
+def upsert(model: type[models.Model], objects: list) -> None:
+    """Insert or update by (user, evotor_id), in batches."""
+    if not objects:
+        return
+    options = {"update_conflicts": True, "update_fields": rows.updatable_fields(model)}
+    if db_connection.features.supports_update_conflicts_with_target:
+        options["unique_fields"] = ["user", "evotor_id"]  # MariaDB infers it from the unique key
+    for start in range(0, len(objects), BATCH_SIZE):
+        model.objects.bulk_create(objects[start : start + BATCH_SIZE], **options)
+
+
+def _mark_removed(user_id: int, stamp: datetime) -> int:
+    """After a full refresh: whatever this run did not write is gone from Evotor."""
+    removed = 0
+    for model in (Product, ProductGroup, Store):
+        count = model.objects.filter(
+            user_id=user_id, removed_at__isnull=True, fetched_at__lt=stamp
+        ).update(removed_at=stamp)
+        if model is Product:
+            removed = count
+    return removed
