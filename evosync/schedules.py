@@ -27,8 +27,12 @@ class ScheduleSpec:
         return f"{PREFIX}{self.name}"
 
 
-# Later issues append here: catalog refresh, sync, connection health, log pruning.
-SCHEDULES: tuple[ScheduleSpec, ...] = ()
+# Later issues append here: sync, connection health, log pruning.
+SCHEDULES: tuple[ScheduleSpec, ...] = (
+    ScheduleSpec(
+        "catalog.refresh_all_catalogs", "apps.catalog.tasks.refresh_all_catalogs", "30 * * * *"
+    ),
+)
 
 
 @dataclass(frozen=True)

@@ -350,6 +350,10 @@ EVOTOR_WEBHOOK_TOKEN = env.str(
 )
 EVOTOR_WEBHOOK_BASIC_USER = env.str("EVOTOR_WEBHOOK_BASIC_USER", default="")
 EVOTOR_WEBHOOK_BASIC_PASSWORD = env.str("EVOTOR_WEBHOOK_BASIC_PASSWORD", default="")
+# The secret of the product-change webhook (dev.evotor.ru → notifications): HMAC-SHA1 key.
+EVOTOR_HOOK_SECRET = env.str(
+    "EVOTOR_HOOK_SECRET", default="" if PRODUCTION else "evosync-dev-evotor-hook-secret"
+)
 
 # --- Logging ------------------------------------------------------------------------------------
 

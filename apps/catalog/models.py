@@ -84,8 +84,9 @@ class Product(CatalogEntity):
     code = models.CharField(_("code"), max_length=64, blank=True)
     article_number = models.CharField(_("article"), max_length=128, blank=True)
     barcodes = models.JSONField(_("barcodes"), default=list, blank=True)
-    # The barcodes joined by spaces: a plain column that search can use on SQLite and MariaDB.
-    barcodes_text = models.CharField(max_length=1000, blank=True, editable=False)
+    # Name, article, code and barcodes, lower-cased in Python: SQLite's LIKE folds only ASCII
+    # case, so searching "кофе" must compare against a column that is already lower case.
+    search_text = models.TextField(blank=True, editable=False)
     price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, null=True, blank=True)
     cost_price = models.DecimalField(
         _("cost price"), max_digits=15, decimal_places=3, null=True, blank=True

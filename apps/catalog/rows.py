@@ -90,6 +90,13 @@ def _extra(product: EvotorProduct) -> dict[str, Any]:
     }
 
 
+def search_text(*parts: str | list[str] | None) -> str:
+    words: list[str] = []
+    for part in parts:
+        words.extend(part if isinstance(part, list) else [part or ""])
+    return " ".join(word.strip() for word in words if word).lower()
+
+
 def product_row(user_id: int, store_pk: int, product: EvotorProduct, stamp) -> Product:
     """Raises UnstorableProduct for numbers the cache cannot hold."""
     barcodes = [code for code in product.barcodes if code]
@@ -103,7 +110,7 @@ def product_row(user_id: int, store_pk: int, product: EvotorProduct, stamp) -> P
         code=clip(product.code, Product, "code"),
         article_number=clip(product.article_number, Product, "article_number"),
         barcodes=barcodes,
-        barcodes_text=clip(" ".join(barcodes), Product, "barcodes_text"),
+        search_text=search_text(product.name, product.article_number, product.code, barcodes),
         price=_checked(product.price, PRICE_LIMIT, "price"),
         cost_price=_checked(product.cost_price, QUANTITY_LIMIT, "cost_price"),
         quantity=_checked(product.quantity, QUANTITY_LIMIT, "quantity"),

@@ -106,7 +106,7 @@ def _run(run: CatalogRefresh, connection: EvotorConnection, client, full: bool) 
         client = client or providers.evotor_client(connection.cloud_token)
         watermarks = {} if full else _watermarks(run.user_id)
         fetched = fetch_catalog(client, watermarks)
-        apply_catalog(run, fetched, full)
+        apply_catalog(run, fetched, watermarks)
         run.status = CatalogRefresh.Status.SUCCESS
     except (AuthError, PaymentRequiredError, TokenDecryptionError) as exc:
         _fail(run, exc)
@@ -163,31 +163,87 @@ def _newest(current: datetime | None, objects) -> datetime | None:
 
 
 @transaction.atomic
-def apply_catalog(run: CatalogRefresh, fetched: Fetched, full: bool) -> None:
-    user_id, stamp = run.user_id, timezone.now()
-    previous = _watermarks(user_id) if not full else {}
-    store_rows = []
+def apply_catalog(run: CatalogRefresh, fetched: Fetched, previous: dict) -> None:
+    """``previous``: the watermarks the fetch used (empty on a full run)."""
+    user_id, started, full = run.user_id, run.started_at, run.full
+    stores = []
     for entry in fetched.stores:
         old_products, old_groups = previous.get(entry.store.id, (None, None))
         marks = (_newest(old_products, entry.products), _newest(old_groups, entry.groups))
-        store_rows.append(rows.store_row(user_id, entry.store, stamp, marks))
-    upsert(Store, store_rows)
+        stores.append((entry.store, marks))
+    run.stores, removed_stores = _write(
+        Store, user_id, stores, lambda item, now: rows.store_row(user_id, item[0], now, item[1]),
+        key=lambda item: item[0], full=full, started=started,
+    )
     store_pks = dict(Store.objects.filter(user_id=user_id).values_list("evotor_id", "pk"))
-    group_rows, product_rows = [], []
-    for entry in fetched.stores:
-        store_pk = store_pks[entry.store.id]
-        group_rows.extend(rows.group_row(user_id, store_pk, g, stamp) for g in entry.groups)
-        for product in entry.products:
-            try:
-                product_rows.append(rows.product_row(user_id, store_pk, product, stamp))
-            except rows.UnstorableProduct as exc:
-                fetched.skipped.append(f"product {product.id}: {exc}")
-    upsert(ProductGroup, group_rows)
-    upsert(Product, product_rows)
-    run.stores, run.groups, run.products = len(store_rows), len(group_rows), len(product_rows)
+    groups = [(store_pks[e.store.id], g) for e in fetched.stores for g in e.groups]
+    run.groups, _ = _write(
+        ProductGroup, user_id, groups, lambda item, now: rows.group_row(user_id, *item, now),
+        key=lambda item: item[1], full=full, started=started,
+    )
+    products = [(store_pks[e.store.id], p) for e in fetched.stores for p in e.products]
+    run.products, run.removed = _write(
+        Product, user_id, products, lambda item, now: rows.product_row(user_id, *item, now),
+        key=lambda item: item[1], full=full, started=started, skipped=fetched.skipped,
+    )
     run.skipped = len(fetched.skipped)
-    if full:
-        run.removed = _mark_removed(user_id, stamp)
+
+
+def _write(model, user_id, items, make_row, *, key, full, started, skipped=None):
+    """Upsert one table's ``items``; on a full run mark the rest removed. -> (written, removed)
+
+    Never writes an object older than the cached one (a webhook may have brought a newer version
+    while we were fetching), and never marks removed a row written after the run started.
+    """
+    latest = _newest_per_id(items, key)
+    cached = model.objects.select_for_update().filter(user_id=user_id)
+    if not full:
+        cached = cached.filter(evotor_id__in=list(latest))
+    known = {
+        evotor_id: (updated_at, removed_at)
+        for evotor_id, updated_at, removed_at in cached.values_list(
+            "evotor_id", "evotor_updated_at", "removed_at"
+        )
+    }
+    now, to_write = timezone.now(), []
+    for evotor_id, item in latest.items():
+        if evotor_id in known and _older(key(item).updated_at, known[evotor_id][0]):
+            continue
+        try:
+            to_write.append(make_row(item, now))
+        except rows.UnstorableProduct as exc:
+            skipped.append(f"{evotor_id}: {exc}")
+    upsert(model, to_write)
+    if not full:
+        return len(to_write), 0
+    gone = [eid for eid, (_, gone_at) in known.items() if gone_at is None and eid not in latest]
+    return len(to_write), _mark_removed(model, user_id, sorted(gone), started, now)
+
+
+def _newest_per_id(items, key) -> dict:
+    """A cursor race can repeat an object across pages: keep its newest version."""
+    latest: dict = {}
+    for item in items:
+        obj = key(item)
+        if obj.id not in latest or _older(key(latest[obj.id]).updated_at, obj.updated_at):
+            latest[obj.id] = item
+    return latest
+
+
+def _mark_removed(model, user_id: int, evotor_ids: list[str], started, now) -> int:
+    removed = 0
+    for start in range(0, len(evotor_ids), BATCH_SIZE):
+        removed += model.objects.filter(
+            user_id=user_id,
+            evotor_id__in=evotor_ids[start : start + BATCH_SIZE],
+            removed_at__isnull=True,
+            fetched_at__lt=started,
+        ).update(removed_at=now)
+    return removed
+
+
+def _older(candidate: datetime | None, than: datetime | None) -> bool:
+    return candidate is not None and than is not None and candidate < than
 
 
 def upsert(model: type[models.Model], objects: list) -> None:
@@ -199,15 +255,3 @@ def upsert(model: type[models.Model], objects: list) -> None:
         options["unique_fields"] = ["user", "evotor_id"]  # MariaDB infers it from the unique key
     for start in range(0, len(objects), BATCH_SIZE):
         model.objects.bulk_create(objects[start : start + BATCH_SIZE], **options)
-
-
-def _mark_removed(user_id: int, stamp: datetime) -> int:
-    """After a full refresh: whatever this run did not write is gone from Evotor."""
-    removed = 0
-    for model in (Product, ProductGroup, Store):
-        count = model.objects.filter(
-            user_id=user_id, removed_at__isnull=True, fetched_at__lt=stamp
-        ).update(removed_at=stamp)
-        if model is Product:
-            removed = count
-    return removed

@@ -36,7 +36,8 @@ def test_full_refresh_caches_every_store_group_and_product(
     item = Product.objects.get(evotor_id=evotor.products[first][0]["id"])
     assert item.store.evotor_id == first
     assert item.price == Decimal("100100") and item.quantity == Decimal("5")
-    assert item.barcodes == ["46000000100000"] and item.barcodes_text == "46000000100000"
+    assert item.barcodes == ["46000000100000"]
+    assert item.search_text == "товар 100000 a-100000 100000 46000000100000"
     assert item.evotor_updated_at is not None and item.removed_at is None
 
 
@@ -192,3 +193,24 @@ def test_query_counts_do_not_grow_with_the_catalog(
     assert Product.objects.count() == 3000
     with django_assert_max_num_queries(20):
         refresh(merchant, client_factory)
+
+
+def test_a_newer_version_written_during_the_fetch_is_not_overwritten_or_removed(
+    merchant, connected, evotor, client_factory
+):
+    """A webhook lands while a full refresh is fetching: the refresh must not undo it."""
+    sid = evotor.add_store(1, products=2)
+    refresh(merchant, client_factory, full=True)
+    run = CatalogRefresh.objects.create(user=merchant, full=True)
+    fetched = services.fetch_catalog(client_factory(), {})
+    # Meanwhile: product 0 gets a newer version and a brand-new product appears (webhooks).
+    first = Product.objects.get(evotor_id=evotor.products[sid][0]["id"])
+    first.price, first.evotor_updated_at = Decimal("555"), timezone.now()
+    first.save()
+    newcomer = Product.objects.create(
+        user=merchant, store=first.store, evotor_id="brand-new", name="Новинка",
+        fetched_at=timezone.now(),
+    )
+    services.apply_catalog(run, fetched, {})
+    assert Product.objects.get(pk=first.pk).price == Decimal("555")
+    assert Product.objects.get(pk=newcomer.pk).removed_at is None

@@ -1,0 +1,115 @@
+"""Read side of the catalog pages: filtering, the group tree, the refresh status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.catalog.models import CatalogRefresh, Product, ProductGroup, Store
+
+SORTS = {
+    "name": ("name", "pk"),
+    "-name": ("-name", "-pk"),
+    "price": ("price", "name", "pk"),
+    "-price": ("-price", "name", "pk"),
+}
+# A run still marked running after this long died with its worker.
+RUNNING_STALE_AFTER = timedelta(minutes=30)
+
+
+class ProductFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    store = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    group = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        choices=[
+            ("name", _("name, A→Z")),
+            ("-name", _("name, Z→A")),
+            ("price", _("price, low to high")),
+            ("-price", _("price, high to low")),
+        ],
+    )
+    removed = forms.BooleanField(label=_("Show removed"), required=False)
+
+
+@dataclass
+class GroupNode:
+    group: ProductGroup
+    children: list[GroupNode] = field(default_factory=list)
+    active: bool = False
+
+
+def group_tree(groups: list[ProductGroup], active: str = "") -> list[GroupNode]:
+    nodes = {g.evotor_id: GroupNode(g, active=g.evotor_id == active) for g in groups}
+    roots: list[GroupNode] = []
+    for node in nodes.values():
+        parent = nodes.get(node.group.parent_evotor_id)
+        (parent.children if parent else roots).append(node)
+    return roots
+
+
+def descendants(groups: list[ProductGroup], root: str) -> set[str]:
+    """The group and every group nested in it (a group's filter covers its subgroups)."""
+    children: dict[str, list[str]] = {}
+    for g in groups:
+        children.setdefault(g.parent_evotor_id, []).append(g.evotor_id)
+    found, stack = set(), [root]
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.add(current)
+            stack.extend(children.get(current, []))
+    return found
+
+
+@dataclass
+class CatalogView:
+    stores: list[Store]
+    store: Store | None
+    groups: list[ProductGroup]
+    products: QuerySet
+
+
+def catalog_view(user, data: dict) -> CatalogView:
+    """The merchant's stores, the chosen store's groups, and the filtered products queryset."""
+    stores = list(Store.objects.filter(user=user, removed_at__isnull=True))
+    store = next((s for s in stores if s.pk == data.get("store")), None)
+    group_scope = ProductGroup.objects.filter(user=user, removed_at__isnull=True)
+    groups = list(group_scope.filter(store=store)) if store else []
+    products = Product.objects.filter(user=user).select_related("store")
+    if not data.get("removed"):
+        products = products.filter(removed_at__isnull=True)
+    if store:
+        products = products.filter(store=store)
+    if data.get("group"):
+        products = products.filter(group_evotor_id__in=descendants(groups, data["group"]))
+    query = (data.get("q") or "").strip().lower()
+    if query:
+        products = products.filter(Q(search_text__contains=query) | Q(evotor_id=query))
+    return CatalogView(stores, store, groups, products.order_by(*SORTS[data.get("sort") or "name"]))
+
+
+@dataclass
+class RefreshStatus:
+    last_success: CatalogRefresh | None
+    last_run: CatalogRefresh | None
+    running: bool
+
+
+def refresh_status(user) -> RefreshStatus:
+    runs = list(CatalogRefresh.objects.filter(user=user).order_by("-started_at")[:10])
+    last_success = next((r for r in runs if r.status == CatalogRefresh.Status.SUCCESS), None)
+    running = any(
+        r.status == CatalogRefresh.Status.RUNNING
+        and timezone.now() - r.started_at < RUNNING_STALE_AFTER
+        for r in runs
+    )
+    return RefreshStatus(last_success, runs[0] if runs else None, running)

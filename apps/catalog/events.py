@@ -1,0 +1,118 @@
+"""Apply one Evotor change event (ProductEvent, ProductGroupEvent, StoreEvent) to the cache.
+
+Evotor redelivers with exponential back-off, so an old "updated" can arrive after a newer one:
+an event older than what the cache holds is ignored rather than rolling the product back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.catalog import rows
+from apps.catalog.models import Product, ProductGroup, Store
+from apps.catalog.services import upsert
+from apps.catalog.signals import catalog_changed
+from apps.connections.clients import parse_product, parse_product_group, parse_store
+from apps.connections.clients.parsing import MalformedPayload
+
+ACTIONS = {"created", "updated", "removed"}
+
+
+class BadEvent(ValueError):
+    """The event cannot be applied: its payload is not what Evotor documents."""
+
+
+@dataclass(frozen=True)
+class AppliedEvent:
+    product_ids: list[str]
+    changed: bool
+
+
+def apply_event(user_id: int, event_type: str, action: str, payload: dict) -> AppliedEvent:
+    """Raises BadEvent for a malformed payload; unknown types never reach here."""
+    handler = {
+        "ProductEvent": _product_event,
+        "ProductGroupEvent": _group_event,
+        "StoreEvent": _store_event,
+    }[event_type]
+    if action not in ACTIONS:
+        raise BadEvent(f"unknown action {action!r}")
+    try:
+        with transaction.atomic():
+            applied = handler(user_id, action, payload)
+    except MalformedPayload as exc:
+        raise BadEvent(str(exc)) from exc
+    if applied.changed and applied.product_ids:
+        transaction.on_commit(
+            lambda: catalog_changed.send(Product, user_id=user_id, product_ids=applied.product_ids)
+        )
+    return applied
+
+
+def _store_pk(user_id: int, store_id: Any) -> int:
+    if not isinstance(store_id, str) or not store_id:
+        raise BadEvent("payload has no store_id")
+    # A change can arrive before the first refresh has cached the store; the next refresh names it.
+    store, _ = Store.objects.get_or_create(
+        user_id=user_id, evotor_id=store_id, defaults={"name": store_id}
+    )
+    return store.pk
+
+
+def _is_stale(model, user_id: int, evotor_id: str, updated_at) -> bool:
+    if updated_at is None:
+        return False
+    cached = (
+        model.objects.filter(user_id=user_id, evotor_id=evotor_id)
+        .values_list("evotor_updated_at", flat=True)
+        .first()
+    )
+    return cached is not None and cached > updated_at
+
+
+def _mark_removed(model, user_id: int, evotor_id: str) -> bool:
+    return bool(
+        model.objects.filter(user_id=user_id, evotor_id=evotor_id, removed_at__isnull=True).update(
+            removed_at=timezone.now()
+        )
+    )
+
+
+def _product_event(user_id: int, action: str, payload: dict) -> AppliedEvent:
+    product = parse_product(payload)
+    if action == "removed":
+        return AppliedEvent([product.id], _mark_removed(Product, user_id, product.id))
+    if _is_stale(Product, user_id, product.id, product.updated_at):
+        return AppliedEvent([product.id], False)
+    store_pk = _store_pk(user_id, product.store_id or payload.get("store_id"))
+    try:
+        row = rows.product_row(user_id, store_pk, product, timezone.now())
+    except rows.UnstorableProduct as exc:
+        raise BadEvent(str(exc)) from exc
+    upsert(Product, [row])
+    return AppliedEvent([product.id], True)
+
+
+def _group_event(user_id: int, action: str, payload: dict) -> AppliedEvent:
+    group = parse_product_group(payload)
+    if action == "removed":
+        return AppliedEvent([], _mark_removed(ProductGroup, user_id, group.id))
+    if _is_stale(ProductGroup, user_id, group.id, group.updated_at):
+        return AppliedEvent([], False)
+    store_pk = _store_pk(user_id, group.store_id or payload.get("store_id"))
+    upsert(ProductGroup, [rows.group_row(user_id, store_pk, group, timezone.now())])
+    return AppliedEvent([], True)
+
+
+def _store_event(user_id: int, action: str, payload: dict) -> AppliedEvent:
+    store = parse_store(payload)
+    if action == "removed":
+        return AppliedEvent([], _mark_removed(Store, user_id, store.id))
+    existing = Store.objects.filter(user_id=user_id, evotor_id=store.id).first()
+    marks = (existing.products_watermark, existing.groups_watermark) if existing else (None, None)
+    upsert(Store, [rows.store_row(user_id, store, timezone.now(), marks)])
+    return AppliedEvent([], True)

@@ -1,0 +1,165 @@
+"""POST /api/v2/evotor/events: signed, deduplicated, applied to the cache, announced."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client
+
+from apps.catalog.models import Product, ProductGroup, Store
+from apps.catalog.signals import catalog_changed
+from apps.catalog.tests.evotor_fake import USER, product, store
+from apps.connections.models import WebhookEvent
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "hook-secret-for-tests"
+STORE_ID = store(1)["id"]
+URL = "/api/v2/evotor/events"
+
+
+@pytest.fixture(autouse=True)
+def hook_secret(settings):
+    settings.EVOTOR_HOOK_SECRET = SECRET
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return "sha1=" + hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+
+
+def event(action="updated", event_type="ProductEvent", delivery="d-1", **fields) -> dict:
+    payload = product(STORE_ID, 7, **fields) if event_type == "ProductEvent" else fields
+    return {"id": delivery, "timestamp": 1718000000000, "type": event_type, "action": action,
+            "payload": payload}
+
+
+def deliver(body: dict | bytes, *, signature=None, delivery="d-1", form=False):
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    content_type = "application/vnd.evotor.v2+json;charset=UTF-8"
+    if form:
+        raw = urlencode({"payload": raw.decode()}).encode()
+        content_type = "application/x-www-form-urlencoded"
+    return Client(enforce_csrf_checks=True).post(
+        URL, raw, content_type=content_type,
+        HTTP_X_HUB_SIGNATURE=signature if signature is not None else sign(raw),
+        HTTP_X_EVOTOR_DELIVERY=delivery, HTTP_USER_AGENT="Evotor-Hookshot",
+    )
+
+
+@pytest.fixture
+def linked(connected):
+    return connected
+
+
+def _stored_nothing() -> bool:
+    return not (WebhookEvent.objects.exists() or Product.objects.exists())
+
+
+@pytest.mark.parametrize("signature", ["", "sha1=00", sign(b"other body"), "md5=abc"])
+def test_bad_signature_is_401_and_stores_nothing(linked, signature):
+    response = deliver(event(), signature=signature)
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["code"] == 1001
+    assert _stored_nothing()
+
+
+def test_signature_with_another_secret_is_refused(linked):
+    raw = json.dumps(event()).encode()
+    assert deliver(raw, signature=sign(raw, "guess")).status_code == 401
+
+
+@pytest.mark.parametrize("raw", [b"{broken", b"[]", b'{"type": "ProductEvent"}', b"\xff"])
+def test_bad_json_is_400_and_stores_nothing(linked, raw):
+    response = deliver(raw)
+    assert response.status_code == 400
+    assert _stored_nothing()
+
+
+def test_a_price_change_is_applied_and_announced(
+    linked, merchant, django_capture_on_commit_callbacks
+):
+    seen = []
+
+    def receiver(sender, user_id, product_ids, **kwargs):
+        seen.append((user_id, product_ids))
+
+    catalog_changed.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = deliver(event(price=1190.5))
+    finally:
+        catalog_changed.disconnect(receiver)
+    assert response.status_code == 200 and response.json() == {"status": "applied"}
+    item = Product.objects.get(user=merchant)
+    assert item.price == Decimal("1190.5")
+    assert item.store.evotor_id == STORE_ID
+    assert seen == [(merchant.pk, [item.evotor_id])]
+    assert WebhookEvent.objects.get().processed_at is not None
+
+
+def test_form_encoded_bodies_are_accepted(linked, merchant):
+    assert deliver(event(price=55), form=True).status_code == 200
+    assert Product.objects.get(user=merchant).price == Decimal("55")
+
+
+def test_redelivery_is_a_no_op(linked, merchant):
+    assert deliver(event(price=10)).json()["status"] == "applied"
+    Product.objects.update(price=99)  # so a second application would show
+    assert deliver(event(price=10)).json()["status"] == "duplicate"
+    assert WebhookEvent.objects.count() == 1
+    assert Product.objects.get().price == Decimal("99")
+
+
+def test_delivery_id_falls_back_to_the_event_id(linked):
+    assert deliver(event(delivery="event-id-1"), delivery="").status_code == 200
+    assert WebhookEvent.objects.get().delivery_id == "event-id-1"
+
+
+def test_removed_marks_the_product_removed(linked, merchant):
+    deliver(event(), delivery="a")
+    deliver(event(action="removed", delivery="b"), delivery="b")
+    assert Product.objects.get().removed_at is not None
+
+
+def test_an_older_update_does_not_roll_a_product_back(linked, merchant):
+    deliver(event(price=200, updated_at="2026-11-02T10:00:00.000+0000"), delivery="new")
+    deliver(event(price=100, updated_at="2026-11-01T10:00:00.000+0000"), delivery="old")
+    assert Product.objects.get().price == Decimal("200")
+
+
+@pytest.mark.parametrize("event_type", ["DeviceEvent", "DocumentEvent", "SomethingNew"])
+def test_unknown_event_types_are_2xx_and_ignored(linked, event_type):
+    response = deliver(event(event_type=event_type, user_id=USER))
+    assert response.status_code == 200 and response.json()["status"] == "ignored"
+    assert _stored_nothing()
+
+
+def test_unknown_merchant_is_2xx_and_ignored(linked):
+    response = deliver(event(user_id="01-999999999999999"))
+    assert response.status_code == 200 and response.json()["status"] == "ignored"
+    assert _stored_nothing()
+
+
+def test_an_unknown_action_is_refused_and_stores_nothing(linked):
+    response = deliver(event(action="exploded"))
+    assert response.status_code == 400
+    assert _stored_nothing()
+
+
+def test_group_and_store_events_are_applied(linked, merchant):
+    group = {"id": "g-1", "name": "Напитки", "store_id": STORE_ID, "user_id": USER,
+             "updated_at": "2026-11-02T10:00:00.000+0000"}
+    assert deliver(event(event_type="ProductGroupEvent", **group), delivery="g").status_code == 200
+    renamed = {**store(1), "name": "Магазин на Баумана"}
+    assert deliver(event(event_type="StoreEvent", **renamed), delivery="s").status_code == 200
+    assert ProductGroup.objects.get(user=merchant).name == "Напитки"
+    assert Store.objects.get(user=merchant).name == "Магазин на Баумана"
+
+
+def test_only_post():
+    assert Client().get(URL).status_code == 405

@@ -1,0 +1,105 @@
+"""Evotor's product-change webhook ("Evotor-Hookshot", evotor-api.md §10.1).
+
+POST /api/v2/evotor/events, signed ``X-Hub-Signature: sha1=<HMAC-SHA1(raw body, secret)>``, JSON
+or form-encoded (``payload=<json>``). Evotor counts any status below 500 as delivered and retries
+anything else for hours, so: a bad signature or malformed body is a 4xx (and nothing is stored);
+an event type we do not handle, or a merchant we do not know, is a 200 and ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from apps.catalog.events import BadEvent, apply_event
+from apps.connections.models import EvotorConnection, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+HANDLED_TYPES = {"ProductEvent", "ProductGroupEvent", "StoreEvent"}
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _error(status: int, code: int, reason: str) -> JsonResponse:
+    return JsonResponse({"errors": [{"code": code, "reason": reason}]}, status=status)
+
+
+def signature_valid(body: bytes, header: str, secret: str) -> bool:
+    if not secret or not header.startswith("sha1="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+    return hmac.compare_digest(header[5:].strip().lower(), expected)
+
+
+def _envelope(request: HttpRequest) -> dict[str, Any]:
+    """The event object from a JSON body or a form body's ``payload`` field."""
+    content_type = request.content_type or ""
+    try:
+        text = request.body.decode("utf-8")
+        if content_type == "application/x-www-form-urlencoded":
+            text = parse_qs(text).get("payload", [""])[0]
+        envelope = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValueError("body is not valid JSON") from None
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("payload"), dict):
+        raise ValueError("body must be an event object with a payload")
+    return envelope
+
+
+@csrf_exempt
+@require_POST
+def evotor_events(request: HttpRequest) -> JsonResponse:
+    if len(request.body) > MAX_BODY_BYTES:
+        return _error(413, 2001, "body too large")
+    signature = request.headers.get("X-Hub-Signature", "")
+    if not signature_valid(request.body, signature, settings.EVOTOR_HOOK_SECRET):
+        return _error(401, 1001, "bad signature")
+    try:
+        envelope = _envelope(request)
+    except ValueError as exc:
+        return _error(400, 2001, str(exc))
+    event_type, payload = envelope.get("type"), envelope["payload"]
+    if event_type not in HANDLED_TYPES:
+        return JsonResponse({"status": "ignored", "reason": "event type not handled"})
+    connection = EvotorConnection.objects.filter(
+        evotor_user_id=str(payload.get("user_id") or ""), user__isnull=False
+    ).first()
+    if connection is None:
+        return JsonResponse({"status": "ignored", "reason": "unknown merchant"})
+    delivery = request.headers.get("X-Evotor-Delivery") or str(envelope.get("id") or "")
+    if not delivery:
+        return _error(400, 2002, "no delivery id")
+    return _record_and_apply(connection.user_id, delivery[:128], envelope)
+
+
+def _record_and_apply(user_id: int, delivery: str, envelope: dict) -> JsonResponse:
+    event_type, action = envelope["type"], str(envelope.get("action") or "")
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                source=WebhookEvent.Source.EVOTOR_HOOK,
+                delivery_id=delivery,
+                event_type=f"{event_type}.{action}"[:64],
+                user_id=user_id,
+                payload=envelope,
+            )
+            apply_event(user_id, event_type, action, envelope["payload"])
+            event.processed_at = timezone.now()
+            event.save(update_fields=["processed_at"])
+    except IntegrityError:
+        return JsonResponse({"status": "duplicate"})
+    except BadEvent as exc:
+        logger.info("Evotor event %s rejected: %s", delivery, exc)
+        return _error(400, 2003, str(exc))
+    return JsonResponse({"status": "applied"})
