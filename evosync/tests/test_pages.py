@@ -11,9 +11,15 @@ from django.conf import settings
 pytestmark = pytest.mark.django_db
 
 
-def test_home_is_russian_by_default(client):
-    response = client.get("/")
-    assert response.status_code == 200
+def test_home_sends_visitors_to_login_and_merchants_to_connections(client, merchant):
+    assert client.get("/")["Location"] == "/login"
+    client.force_login(merchant)
+    assert client.get("/")["Location"] == "/connections"
+
+
+def test_the_start_page_is_russian_by_default(client):
+    response = client.get("/", follow=True)
+    assert response.redirect_chain == [("/login", 302)]
     html = response.content.decode()
     assert '<html lang="ru">' in html
     assert "Каталог Эвотор — в Товарах ВКонтакте" in html
@@ -21,20 +27,20 @@ def test_home_is_russian_by_default(client):
 
 
 def test_english_is_available(client):
-    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get("/login", HTTP_ACCEPT_LANGUAGE="en")
     html = response.content.decode()
     assert '<html lang="en">' in html
     assert "Your Evotor catalog, live in VK Market" in html
 
 
 def test_language_switch_sets_the_language_for_later_pages(client):
-    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/login"})
     assert response.status_code == 302
-    assert "Your Evotor catalog" in client.get("/").content.decode()
+    assert "Your Evotor catalog" in client.get("/login").content.decode()
 
 
 def test_assets_are_self_hosted_and_csp_forbids_inline_script(client):
-    response = client.get("/")
+    response = client.get("/login")
     html = response.content.decode()
     assert "/static/vendor/bootstrap-5.3.9/css/bootstrap.min.css" in html
     assert "cdn" not in html.lower()

@@ -1,0 +1,183 @@
+"""Account forms: Django's auth forms, adapted to email logins, phones and time zones."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    BaseUserCreationForm,
+    PasswordResetForm,
+    UsernameField,
+)
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts import services
+from apps.accounts.models import User, normalize_email_address
+from apps.accounts.phone import normalize_phone
+
+UNIQUE_MESSAGES = {
+    "email": {"unique": _("An account with this email already exists.")},
+    "phone": {"unique": _("An account with this phone number already exists.")},
+}
+
+
+class PhoneField(forms.CharField):
+    """Accepts a phone in any common notation; cleans to the normalised form (see phone.py)."""
+
+    # What people type ("+7 (916) 123-45-67") is longer than what we store (12 characters).
+    INPUT_MAX_LENGTH = 32
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["max_length"] = self.INPUT_MAX_LENGTH
+        # A model form passes the model's (empty) help text; ours explains the format.
+        kwargs["help_text"] = kwargs.get("help_text") or _("For example +7 916 123-45-67.")
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        return {**super().widget_attrs(widget), "type": "tel", "autocomplete": "tel"}
+
+    def to_python(self, value: Any) -> str | None:
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return value
+        return normalize_phone(value)
+
+
+# Russia's zones first, by city, in the merchant's language; then every other zone by name.
+RUSSIAN_TIME_ZONES = [
+    ("Europe/Kaliningrad", _("Kaliningrad")),
+    ("Europe/Moscow", _("Moscow")),
+    ("Europe/Samara", _("Samara")),
+    ("Asia/Yekaterinburg", _("Yekaterinburg")),
+    ("Asia/Omsk", _("Omsk")),
+    ("Asia/Novosibirsk", _("Novosibirsk")),
+    ("Asia/Krasnoyarsk", _("Krasnoyarsk")),
+    ("Asia/Irkutsk", _("Irkutsk")),
+    ("Asia/Yakutsk", _("Yakutsk")),
+    ("Asia/Vladivostok", _("Vladivostok")),
+    ("Asia/Magadan", _("Magadan")),
+    ("Asia/Kamchatka", _("Kamchatka")),
+]
+_REGIONS = (
+    "Africa/", "America/", "Antarctica/", "Asia/", "Atlantic/", "Australia/", "Europe/",
+    "Indian/", "Pacific/",
+)
+
+
+def _utc_offset(name: str) -> str:
+    offset = datetime.now(zoneinfo.ZoneInfo(name)).strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]}"
+
+
+def time_zone_choices() -> list[tuple[Any, Any]]:
+    russian = [(name, format_lazy("{} ({})", city, _utc_offset(name))) for name, city in
+               RUSSIAN_TIME_ZONES]
+    taken = {name for name, _city in RUSSIAN_TIME_ZONES}
+    others = sorted(
+        name for name in zoneinfo.available_timezones()
+        if name.startswith(_REGIONS) and name not in taken
+    )
+    return [
+        (_("Russia"), russian),
+        (_("Other time zones"), [("UTC", "UTC"), *((name, name) for name in others)]),
+    ]
+
+
+class RegisterForm(BaseUserCreationForm):
+    """Sign-up: names, email, phone and a password checked by Django's validators."""
+
+    class Meta:
+        model = User
+        fields = ("first_name", "last_name", "email", "phone")
+        field_classes = {"phone": PhoneField}
+        error_messages = UNIQUE_MESSAGES
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("first_name", "last_name", "phone"):
+            self.fields[name].required = True
+        # The form starts with the names, not with the email Django would focus as the login.
+        self.fields["email"].widget.attrs.pop("autofocus", None)
+        self.fields["first_name"].widget.attrs["autofocus"] = True
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["first_name"].widget.attrs["autocomplete"] = "given-name"
+        self.fields["last_name"].widget.attrs["autocomplete"] = "family-name"
+
+    def clean_email(self) -> str:
+        # Stored lower-cased, so the model's unique check is case-insensitive too.
+        return normalize_email_address(self.cleaned_data["email"])
+
+
+class LoginForm(AuthenticationForm):
+    """Email + password. The field keeps Django's name ``username``, as axes and the admin do."""
+
+    username = UsernameField(
+        label=_("Email"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+    error_messages = {
+        "invalid_login": _("Wrong email or password."),
+        "inactive": _("This account has been deactivated."),
+    }
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Django's reset form; the email goes out through our templates, throttled, in the
+    recipient's language, with the link built from SITE_URL."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        services.send_password_reset_email(context["user"], context["uid"], context["token"])
+
+
+class ProfileForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+
+    class Meta:
+        model = User
+        fields = ("first_name", "last_name", "phone", "time_zone", "language")
+        field_classes = {"phone": PhoneField}
+        error_messages = UNIQUE_MESSAGES
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("first_name", "last_name", "phone"):
+            self.fields[name].required = True
+        field = self.fields["time_zone"]
+        current = self.instance.time_zone
+        if current and all(current != value for _group, zones in field.choices
+                           for value, _label in zones):
+            # A zone an operator set that the list leaves out (e.g. Etc/GMT-3) stays selectable.
+            field.choices = [*field.choices, (current, current)]
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(
+                _("Wrong password. Your account was not deleted."), code="password_incorrect"
+            )
+        return password

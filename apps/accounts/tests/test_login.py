@@ -1,0 +1,214 @@
+"""Login and logout: email + password, safe ``next``, axes lockout with a cooldown (429)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.test import Client, override_settings
+
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+LIMIT = settings.AXES_FAILURE_LIMIT
+
+
+def _login(client, email: str, password: str, **extra):
+    return client.post("/login", {"username": email, "password": password}, **extra)
+
+
+def _fail(client, email: str, times: int, **extra):
+    return [_login(client, email, "wrong-password", **extra) for _ in range(times)][-1]
+
+
+def test_the_page_asks_for_email_and_password_in_russian(client):
+    html = client.get("/login").content.decode()
+    assert "Вход в EvoSync" in html
+    assert 'type="email" name="username"' in html and 'name="password"' in html
+    assert 'href="/forgot-password"' in html and 'href="/register"' in html
+
+
+def test_a_merchant_logs_in_with_the_email_in_any_letter_case(client, merchant):
+    response = _login(client, "Merchant@Example.COM", PASSWORD)
+
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.session["_auth_user_id"] == str(merchant.pk)
+    assert client.get("/")["Location"] == "/connections"
+
+
+def test_login_remembers_the_profile_language_in_the_cookie(client, merchant):
+    merchant.language = "en"
+    merchant.save()
+    response = _login(client, merchant.email, PASSWORD)
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+
+
+@pytest.mark.parametrize("email,password", [
+    ("merchant@example.com", "wrong-password"),
+    ("nobody@example.com", PASSWORD),
+])
+def test_wrong_password_or_unknown_email_get_the_same_error(client, merchant, email, password):
+    response = _login(client, email, password)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Неверный адрес почты или пароль." in html
+    assert f'value="{email}"' in html
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_deactivated_account_cannot_log_in(client, merchant):
+    merchant.is_active = False
+    merchant.save()
+    response = _login(client, merchant.email, PASSWORD)
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+
+
+def test_an_unconfirmed_user_can_log_in_and_sees_the_banner(client, unconfirmed):
+    response = _login(client, unconfirmed.email, PASSWORD, follow=True)
+
+    html = response.content.decode()
+    assert response.redirect_chain[-1] == ("/connections", 302)
+    assert 'id="banner-unconfirmed-email"' in html
+    assert "До этого синхронизацию включить нельзя." in html
+
+
+def test_next_leads_back_to_a_page_of_ours(client, merchant):
+    response = client.post("/login?next=/profile",
+                           {"username": merchant.email, "password": PASSWORD})
+    assert response["Location"] == "/profile"
+
+
+@pytest.mark.parametrize("target", [
+    "https://evil.example/",
+    "//evil.example/",
+    "http://testserver@evil.example/",
+    "https:///evil.example/",
+    "javascript:alert(1)",
+])
+def test_next_never_leads_off_site(client, merchant, target):
+    response = client.post("/login", {"username": merchant.email, "password": PASSWORD,
+                                      "next": target})
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_a_signed_in_user_visiting_login_is_sent_on(client, merchant):
+    client.force_login(merchant)
+    assert client.get("/login")["Location"] == "/"
+
+
+def test_login_without_csrf_token_is_rejected(merchant):
+    client = Client(enforce_csrf_checks=True)
+    response = _login(client, merchant.email, PASSWORD)
+
+    assert response.status_code == 403
+    assert "Форма устарела" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+# --- Lockout (django-axes) ----------------------------------------------------------------------
+
+
+def test_repeated_failures_lock_the_account_with_429_and_say_when(client, merchant):
+    for _ in range(LIMIT - 1):
+        assert _login(client, merchant.email, "wrong-password").status_code == 200
+    response = _login(client, merchant.email, "wrong-password")
+
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "Слишком много попыток входа" in html
+    assert f"Попробуйте снова через {settings.AXES_COOLOFF_TIME.seconds // 60} минут" in html
+    assert "по времени Europe/Moscow" in html  # visitors are shown Moscow time
+
+
+def test_while_locked_even_the_right_password_is_refused(client, merchant):
+    _fail(client, merchant.email, LIMIT)
+    response = _login(client, merchant.email, PASSWORD)
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_lock_counts_the_address_in_any_letter_case(client, merchant):
+    _fail(client, "MERCHANT@example.com", LIMIT - 1)
+    assert _login(client, "merchant@EXAMPLE.com", "wrong-password").status_code == 429
+
+
+def test_the_lock_is_per_address_and_network(client, merchant, other_merchant):
+    _fail(client, merchant.email, LIMIT)
+
+    assert _login(client, other_merchant.email, PASSWORD).status_code == 302
+    elsewhere = Client(REMOTE_ADDR="203.0.113.9")
+    assert _login(elsewhere, merchant.email, PASSWORD).status_code == 302
+
+
+def test_the_lock_lifts_after_the_cooldown(client, merchant):
+    _fail(client, merchant.email, LIMIT)
+    # Move the recorded failures back past the cooldown instead of waiting it out.
+    past = settings.AXES_COOLOFF_TIME + timedelta(seconds=1)
+    for attempt in AccessAttempt.objects.all():
+        attempt.attempt_time -= past
+        attempt.save()
+
+    response = _login(client, merchant.email, PASSWORD)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(merchant.pk)
+
+
+@override_settings(AXES_COOLOFF_TIME=timedelta(minutes=1))
+def test_the_page_names_the_configured_cooldown_in_the_visitors_language(client, merchant):
+    response = _fail(client, merchant.email, LIMIT, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 429
+    assert "Try again in 1 minute, after" in response.content.decode()
+
+
+def test_a_successful_login_resets_the_failure_count(client, merchant):
+    _fail(client, merchant.email, LIMIT - 1)
+    assert _login(client, merchant.email, PASSWORD).status_code == 302
+    client.post("/logout")
+    assert _fail(client, merchant.email, LIMIT - 1).status_code == 200
+
+
+def test_the_admin_login_is_locked_out_too(client, staff_user):
+    staff_user.set_password(PASSWORD)
+    staff_user.save()
+    for _ in range(LIMIT):
+        response = client.post("/admin/login/", {"username": staff_user.email,
+                                                 "password": "wrong-password"})
+    assert response.status_code == 429
+    response = client.post("/admin/login/", {"username": staff_user.email, "password": PASSWORD})
+    assert response.status_code == 429
+
+
+# --- Logout -------------------------------------------------------------------------------------
+
+
+def test_logout_is_a_post_and_ends_the_session(client, merchant):
+    client.force_login(merchant)
+    assert client.get("/logout").status_code == 405
+
+    response = client.post("/logout", follow=True)
+    assert "_auth_user_id" not in client.session
+    assert response.redirect_chain[-1] == ("/login", 302)
+    assert "Вы вышли из EvoSync." in response.content.decode()
+
+
+def test_logout_without_csrf_token_is_rejected(merchant):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(merchant)
+
+    assert client.post("/logout").status_code == 403
+    assert client.session["_auth_user_id"] == str(merchant.pk)
+
+
+def test_the_navbar_follows_the_login_state(client, merchant):
+    anonymous = client.get("/login").content.decode()
+    assert 'href="/register"' in anonymous and 'action="/logout"' not in anonymous
+
+    client.force_login(merchant)
+    html = client.get("/profile").content.decode()
+    assert 'href="/connections"' in html and 'href="/profile"' in html
+    assert '<form method="post" action="/logout"' in html

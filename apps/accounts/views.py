@@ -1,0 +1,208 @@
+"""Account pages. Thin: Django's auth views where they fit, forms and services for the rest."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import i18n
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.accounts import services
+from apps.accounts.forms import DeleteAccountForm, LoginForm, ProfileForm, RegisterForm
+from apps.accounts.models import User
+from apps.accounts.tokens import ConfirmationTokenError
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _remember_language(response: HttpResponse, language: str) -> HttpResponse:
+    """Keep the profile's language in the cookie, so pages after logout stay in it."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
+def _safe_next(request: HttpRequest, fallback: str = "home") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse(fallback)
+
+
+# --- Sign-up and email confirmation -------------------------------------------------------------
+
+
+@sensitive_post_parameters("password1", "password2")
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        language = translation.get_language()
+        form.instance.language = language if language in User.Language.values else "ru"
+        try:
+            with transaction.atomic():
+                user = form.save()
+        except IntegrityError:
+            # Two sign-ups with one email or phone at the same instant: the unique index decides.
+            form.add_error(None, _("An account with this email or phone number already exists."))
+        else:
+            login(request, user, backend=MODEL_BACKEND)
+            if services.send_confirmation_email_safely(user):
+                messages.success(request, _("Welcome! We sent a confirmation link to %(email)s.")
+                                 % {"email": user.email})
+            else:
+                messages.warning(request, _("Welcome! We could not send the confirmation email "
+                                            "just now; use “Send again” in a few minutes."))
+            return redirect("connections")
+    return render(request, "accounts/register.html", {"form": form})
+
+
+@require_GET
+def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        _user, newly_confirmed = services.confirm_email(token)
+    except ConfirmationTokenError as error:
+        context = {"expired": error.expired,
+                   "valid_days": settings.EMAIL_CONFIRMATION_MAX_AGE.days}
+        return render(request, "accounts/confirm_email_failed.html", context, status=400)
+    if newly_confirmed:
+        messages.success(request, _("Thank you! Your email address is confirmed."))
+    else:
+        messages.info(request, _("Your email address was already confirmed."))
+    return redirect("home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def resend_confirmation(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.is_email_confirmed:
+        messages.info(request, _("Your email address was already confirmed."))
+        return redirect(_safe_next(request))
+    if request.method == "GET":
+        return render(request, "accounts/resend_confirmation.html")
+    try:
+        services.send_confirmation_email(user)
+    except services.SendThrottled as throttled:
+        messages.warning(request, throttled.message)
+    except services.MAIL_ERRORS:
+        messages.error(request, _("The email could not be sent just now. Please try again in a "
+                                  "few minutes."))
+    else:
+        messages.success(request, _("We sent a new confirmation link to %(email)s.")
+                         % {"email": user.email})
+    return redirect(_safe_next(request))
+
+
+# --- Login and logout ---------------------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login (``next`` limited to our own host); axes counts the failures."""
+
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        response = super().form_valid(form)
+        return _remember_language(response, form.get_user().language)
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, _("You have logged out."))
+        return response
+
+
+# --- Password reset -----------------------------------------------------------------------------
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+
+    def form_valid(self, form: object) -> HttpResponse:
+        response = super().form_valid(form)
+        services.finish_password_reset(self.user)
+        return response
+
+
+# --- Profile ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def profile(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/profile.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    # A fresh copy: a rejected form must not leave half-applied values on request.user.
+    instance = get_user_model().objects.get(pk=request.user.pk)
+    form = ProfileForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        with translation.override(user.language):
+            messages.success(request, _("Your profile has been saved."))
+        return _remember_language(redirect("profile"), user.language)
+    return render(request, "accounts/profile_edit.html", {"form": form})
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("profile")
+
+    def form_valid(self, form: object) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password has been changed."))
+        return response
+
+
+@sensitive_post_parameters("password")
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_account(request: HttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.delete_account(request.user)
+        logout(request)
+        messages.success(request, _("Your account and all its data have been deleted."))
+        return redirect("login")
+    return render(request, "accounts/delete_account.html", {"form": form})
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The footer switch: Django's set_language, plus the profile of a signed-in user."""
+    language = request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER)
+    if request.user.is_authenticated and language in User.Language.values:
+        request.user.language = language
+        request.user.save(update_fields=["language", "updated_at"])
+    return i18n.set_language(request)
