@@ -45,6 +45,7 @@ def check_redis() -> dict[str, Any] | None:
 def task_queue_status() -> dict[str, Any]:
     """django-q's own cluster stats (the heartbeat each cluster writes) and the queue length."""
     from django_q.brokers import get_broker
+    from django_q.conf import Conf
     from django_q.status import Stat
 
     try:
@@ -54,8 +55,14 @@ def task_queue_status() -> dict[str, Any]:
     except Exception as exc:  # Informational only: a broken queue must not hide the DB status.
         return {"ok": False, "error": exc.__class__.__name__}
     now = timezone.now()
+    # Cluster states are lazy translations: compare them in the language they are rendered in.
+    gone = {str(Conf.STOPPING), str(Conf.STOPPED)}
     described = [_describe_cluster(stat, now) for stat in clusters]
-    alive = [c for c in described if c["heartbeat_age_seconds"] <= HEARTBEAT_STALE_SECONDS]
+    alive = [
+        c
+        for c in described
+        if c["heartbeat_age_seconds"] <= HEARTBEAT_STALE_SECONDS and c["status"] not in gone
+    ]
     return {
         "ok": bool(alive),
         "clusters": described,
