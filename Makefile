@@ -52,8 +52,8 @@ test: compilemessages
 lint: install
 	$(VENV)/bin/ruff check .
 
-bench: migrate
-	@for script in bench/*.py; do [ -f "$$script" ] && $(PY) "$$script"; done
+bench: compilemessages
+	$(PY) bench/catalog_refresh.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

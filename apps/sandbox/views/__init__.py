@@ -1,0 +1,1 @@
+"""HTTP faces of the sandbox: thin views over apps.sandbox.services."""
