@@ -261,6 +261,12 @@ def _oauth_error(
         description = opt_str(body.get("error_description")) or code
         error_class = _oauth_error_class(code, status)
     message = redact(description, secrets)
+    if issubclass(error_class, TransientError):
+        # Transient, but never repeated here: a code is single-use and a refresh rotates the
+        # refresh token, so a blind retry of a request VK may have applied would fail for good.
+        return error_class(
+            message, service=SERVICE, method=op, code=code, http_status=status, retryable=False
+        )
     return error_class(message, service=SERVICE, method=op, code=code, http_status=status)
 
 

@@ -179,6 +179,15 @@ def test_oauth_error_codes_map_to_the_hierarchy(
         make_client().exchange_code("c", code_verifier="v", device_id="d")
 
 
+@pytest.mark.parametrize("error", ["server_error", "temporarily_unavailable"])
+def test_transient_oauth_errors_are_not_repeated(http: responses.RequestsMock, error: str) -> None:
+    http.post(TOKEN_URL, status=503, json={"error": error})
+    client = make_client()
+    with pytest.raises(TransientError) as caught:
+        client.refresh("vk2.a.REFRESH", device_id="d")
+    assert not caught.value.retryable and client.requests_made == 1
+
+
 def test_vk_style_error_envelope_is_understood(http: responses.RequestsMock) -> None:
     http.post(TOKEN_URL, json={"error": {"error_code": 14, "error_msg": "Captcha needed"}})
     with pytest.raises(CaptchaError):
