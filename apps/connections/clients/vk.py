@@ -299,7 +299,8 @@ class VkClient:
 
     def get_group(self, group_id: int | str) -> VkGroup:
         """groups.getById with ``fields=market`` (id or screen name). Raises AuthError (5, 15),
-        PermanentError (100 unknown group), TransientError, ResponseFormatError."""
+        ItemError (100: VK's answer for an unknown id or screen name), PermanentError (an empty
+        reply), TransientError, ResponseFormatError."""
         params = {"group_id": str(group_id), "fields": "market,description"}
         groups = self._parse(
             parse_groups_by_id, self.call("groups.getById", params), "groups.getById"
