@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(if $(filter mysql%,$(DATABASE_URL)),mysql,sqlite)
 .PHONY: run test install migrate messages compilemessages lint bench clean help
 
 help:
-	@echo "make run    - install, migrate, write schedules, start web server + qcluster"
+	@echo "make run    - install, migrate, write schedules, demo merchant, web server + qcluster"
 	@echo "make test   - run the whole test suite (SQLite unless DATABASE_URL is set)"
 	@echo "make lint   - ruff"
 	@echo "make messages - extract and compile translations"
@@ -43,7 +43,12 @@ migrate: compilemessages
 	$(PY) manage.py createcachetable
 	$(PY) manage.py setup_schedules
 
+# The sandbox and the demo's outbound webhooks must know where this server listens.
+SITE_URL ?= http://$(HOST):$(PORT)
+export SITE_URL
+
 run: migrate
+	$(PY) manage.py demo_setup
 	$(PY) manage.py rundev --host $(HOST) --port $(PORT)
 
 test: compilemessages
