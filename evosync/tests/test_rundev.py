@@ -83,6 +83,7 @@ def test_serves_health_and_russian_page_with_a_qcluster_and_stops_on_ctrl_c(tmp_
 
         report = _wait_for(cluster_alive, 60, "/health to show a live qcluster with workers")
         assert report["checks"]["database"]["ok"] is True
+        assert report["qcluster"]["clusters"][0]["status"] in {"Idle", "Working", "Starting"}
         status, page = _get(f"{base}/")
         assert status == 200 and "Каталог Эвотор" in page.decode()
 
