@@ -95,8 +95,14 @@ def test_serves_health_and_russian_page_with_a_qcluster_and_stops_on_ctrl_c(tmp_
         assert f"http://127.0.0.1:{port}/" in output
         assert "Stopped the web server and the qcluster." in output
     finally:
+        # On a failed assertion, still let rundev stop its children (they run in sessions of
+        # their own, so killing rundev alone would orphan the web server and the qcluster).
         if _alive(process.pid):
-            os.killpg(process.pid, signal.SIGKILL)
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def _port_open(port: int) -> bool:
