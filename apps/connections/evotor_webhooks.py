@@ -23,7 +23,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from apps.connections import services
+from apps.connections import evotor_accounts, services
 from apps.connections.models import EVOTOR_USER_ID_PATTERN
 
 AUTH_FAILURE_LIMIT = 10
@@ -157,6 +157,39 @@ def user_verify(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
     except services.AlreadyLinked:
         raise WebhookError(409, 2004, "already linked to another account", "userId") from None
     return JsonResponse({"userId": user_id, "token": token, "hasBilling": False})
+
+
+def optional_string(body: dict[str, Any], *names: str, max_length: int = 150) -> str:
+    """The first present field among ``names`` (Evotor form fields are ours to name)."""
+    for name in names:
+        value = body.get(name)
+        if value in (None, ""):
+            continue
+        if not isinstance(value, str) or len(value) > max_length:
+            raise WebhookError(400, 2003, "bad value", name)
+        return value.strip()
+    return ""
+
+
+@evotor_webhook
+def user_create(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
+    """Register a new EvoSync account from Evotor's form; the merchant sets a password by email."""
+    user_id = evotor_user_id(body)
+    account = evotor_accounts.NewAccount(
+        email=required_string(body, "email", 254),
+        first_name=optional_string(body, "firstName", "first_name", "name"),
+        last_name=optional_string(body, "lastName", "last_name"),
+        phone=optional_string(body, "phone", max_length=32),
+    )
+    try:
+        token = evotor_accounts.create_account_for_evotor(user_id, account)
+    except evotor_accounts.InvalidField as exc:
+        raise WebhookError(400, 2003, "bad value", exc.field) from None
+    except evotor_accounts.EvotorUserLinked:
+        raise WebhookError(409, 2004, "already linked to another account", "userId") from None
+    except evotor_accounts.AccountExists:
+        raise WebhookError(409, 2005, "an account with this email or phone exists") from None
+    return JsonResponse({"userId": user_id, "token": token})
 
 
 @evotor_webhook

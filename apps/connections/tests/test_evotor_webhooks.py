@@ -322,3 +322,91 @@ def test_stored_token_needs_the_configured_key(evotor, settings):
     settings.TOKEN_ENCRYPTION_KEYS = ["Jqz0o0m5gYpQbV0cQ3Yb1q3v8t1m0Q3xXr9s5pYw0a8="]
     with pytest.raises(crypto.TokenDecryptionError):
         _ = EvotorConnection.objects.get().cloud_token
+
+
+def _create_body(**fields):
+    return {"userId": EVOTOR_USER, "email": "New.Merchant@Example.com", "firstName": "Ольга",
+            "lastName": "Смирнова", "phone": "8 (916) 555-44-33", **fields}
+
+
+def test_create_makes_an_unconfirmed_account_that_sets_its_password_by_email(
+    evotor, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth import get_user_model
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = evotor("/api/v1/user/create", _create_body())
+    assert response.status_code == 200
+    body = response.json()
+    assert body["userId"] == EVOTOR_USER and 20 <= len(body["token"]) <= 128
+    user = get_user_model().objects.get()
+    assert (user.email, user.first_name, user.phone) == (
+        "new.merchant@example.com", "Ольга", "+79165554433"
+    )
+    assert not user.is_email_confirmed and not user.has_usable_password()
+    connection = EvotorConnection.objects.get()
+    assert connection.user == user and connection.webhook_token_matches(body["token"])
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["new.merchant@example.com"]
+    assert "/reset-password/" in mailoutbox[0].body
+
+
+def test_create_redelivery_answers_again_without_a_second_account(
+    evotor, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = evotor("/api/v1/user/create", _create_body())
+        second = evotor("/api/v1/user/create", _create_body())
+    assert first.status_code == second.status_code == 200
+    assert EvotorConnection.objects.get().webhook_token_matches(second.json()["token"])
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.parametrize(
+    "fields", [{"email": "MERCHANT@example.com"}, {"phone": "+7 916 123 45 67"}]
+)
+def test_create_for_an_existing_email_or_phone_is_2005(evotor, merchant, fields):
+    response = evotor("/api/v1/user/create", _create_body(**fields))
+    assert response.status_code == 409
+    assert _errors(response)[0]["code"] == 2005
+    assert not EvotorConnection.objects.exists()
+
+
+def test_create_for_a_linked_evotor_user_is_2004(evotor, merchant):
+    EvotorConnection.objects.create(user=merchant, evotor_user_id=EVOTOR_USER)
+    response = evotor("/api/v1/user/create", _create_body())
+    assert response.status_code == 409 and _errors(response)[0]["code"] == 2004
+
+
+@pytest.mark.parametrize(
+    "fields,code,subject",
+    [
+        ({"email": "not-an-email"}, 2003, "email"),
+        ({"email": ""}, 2002, "email"),
+        ({"phone": "12"}, 2003, "phone"),
+        ({"firstName": ["x"]}, 2003, "firstName"),
+        ({"userId": "bad"}, 2003, "userId"),
+    ],
+)
+def test_create_validates_fields_and_stores_nothing(evotor, fields, code, subject):
+    from django.contrib.auth import get_user_model
+
+    response = evotor("/api/v1/user/create", _create_body(**fields))
+    assert response.status_code == 400
+    assert _errors(response)[0]["code"] == code and _errors(response)[0]["subject"] == subject
+    assert not get_user_model().objects.exists() and _nothing_stored()
+
+
+def test_create_claims_a_connection_that_already_has_its_token(
+    evotor, django_capture_on_commit_callbacks
+):
+    evotor("/api/v1/user/token", TOKEN_BODY)
+    with django_capture_on_commit_callbacks() as callbacks:
+        evotor("/api/v1/user/create", _create_body())
+    assert len(callbacks) == 2  # the set-password email, and evotor_connected
+    connection = EvotorConnection.objects.get()
+    assert connection.user.email == "new.merchant@example.com"
+    assert connection.cloud_token == CLOUD_TOKEN
+
+
+def test_create_requires_server_auth(evotor):
+    assert evotor("/api/v1/user/create", _create_body(), auth=None).status_code == 401
