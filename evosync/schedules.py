@@ -32,6 +32,14 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec(
         "catalog.refresh_all_catalogs", "apps.catalog.tasks.refresh_all_catalogs", "30 * * * *"
     ),
+    ScheduleSpec(
+        "connections.check_all_connections",
+        "apps.connections.tasks.check_all_connections",
+        "*/10 * * * *",
+    ),
+    ScheduleSpec(
+        "connections.prune_old_logs", "apps.connections.tasks.prune_old_logs", "0 3 * * *"
+    ),
 )
 
 

@@ -340,6 +340,15 @@ VK_API_URL = env.str("VK_API_URL", default=f"{SITE_URL}/sandbox/vk")
 VK_ID_URL = env.str("VK_ID_URL", default=f"{SITE_URL}/sandbox/vkid")
 HTTP_TIMEOUT_SECONDS = env.int("HTTP_TIMEOUT_SECONDS", default=20, minimum=1)
 
+# VK ID (OAuth 2.1 + PKCE, vk-api.md §11): our application at id.vk.com/business/go. The sandbox
+# accepts any non-empty client id; production has none until one is registered, and then the
+# "Connect with VK ID" button is hidden (a pasted user token still works).
+VK_ID_CLIENT_ID = env.str("VK_ID_CLIENT_ID", default="" if PRODUCTION else "evosync-sandbox")
+# Must equal the redirect URI registered for the application, character for character.
+VK_ID_REDIRECT_URI = env.str("VK_ID_REDIRECT_URI", default=f"{SITE_URL}/vk/callback")
+# market: the Товары methods; groups: the list of administered communities and admin_level.
+VK_ID_SCOPES = env.list("VK_ID_SCOPES", default=["market", "groups"])
+
 # Evotor authenticates its account webhooks (user/verify, user/create, user/token, installation
 # events) with the "server token" we type into dev.evotor.ru, as Bearer, or with Basic auth.
 EVOTOR_WEBHOOK_AUTH = env.str("EVOTOR_WEBHOOK_AUTH", default="bearer").lower()

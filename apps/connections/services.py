@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User, normalize_email_address
+from apps.connections.clients import AuthError, PaymentRequiredError
 from apps.connections.crypto import TokenDecryptionError
 from apps.connections.models import (
     ConnectionState,
@@ -66,6 +70,59 @@ def set_state(
     return changed
 
 
+def state_after_error(exc: Exception) -> str:
+    """Revoked when only the merchant can fix it (token refused, app not paid for, the key that
+    encrypted the token is gone); offline for whatever the next health check may find fixed."""
+    if isinstance(exc, (AuthError, PaymentRequiredError, TokenDecryptionError)):
+        return ConnectionState.REVOKED
+    return ConnectionState.OFFLINE
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of checking one connection (Test button, health job, admin action)."""
+
+    service: str  # HealthCheckLog.Service
+    state: str
+    detail: str = ""
+    changed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.state == ConnectionState.ONLINE
+
+
+def record_check(
+    connection: EvotorConnection | VkConnection, state: str, detail: str = ""
+) -> CheckResult:
+    changed = set_state(connection, state, detail)
+    return CheckResult(_service(connection), state, connection.last_error, changed)
+
+
+def log_event(connection: EvotorConnection | VkConnection, event: str, detail: str = "") -> None:
+    """A health event that is not a state change (token refreshed / refresh failed)."""
+    if connection.user_id:
+        HealthCheckLog.objects.create(
+            user_id=connection.user_id,
+            service=_service(connection),
+            event=event,
+            detail=detail[:500],
+        )
+
+
+def connections_of(user: User) -> tuple[EvotorConnection | None, VkConnection | None]:
+    """The merchant's two connections, read through the reverse one-to-one accessors: Django
+    caches them on the user, so the banner and the page share two queries per request."""
+    return _related(user, "evotor_connection"), _related(user, "vk_connection")
+
+
+def _related(user: User, name: str):
+    try:
+        return getattr(user, name)
+    except ObjectDoesNotExist:
+        return None
+
+
 def _authenticated_user(email: str, password: str) -> User:
     user = User.objects.filter(email=normalize_email_address(email), is_active=True).first()
     if user is None:
@@ -77,7 +134,8 @@ def _authenticated_user(email: str, password: str) -> User:
     return user
 
 
-def _announce_if_usable(connection: EvotorConnection) -> None:
+def announce_if_usable(connection: EvotorConnection) -> None:
+    """Send evotor_connected once the caller's transaction commits (the first catalog refresh)."""
     if connection.user_id and connection.is_usable:
         transaction.on_commit(
             lambda: evotor_connected.send(EvotorConnection, connection=connection)
@@ -93,17 +151,17 @@ def link_evotor_account(evotor_user_id: str, email: str, password: str) -> str:
     user = _authenticated_user(email, password)
     if EvotorConnection.objects.filter(user=user).exclude(evotor_user_id=evotor_user_id).exists():
         raise AlreadyLinked
-    connection = _lock_or_create(evotor_user_id)
+    connection = lock_or_create_evotor(evotor_user_id)
     if connection.user_id not in (None, user.pk):
         raise AlreadyLinked
     connection.user = user
     token = connection.issue_webhook_token()
     connection.save()
-    _announce_if_usable(connection)
+    announce_if_usable(connection)
     return token
 
 
-def _lock_or_create(evotor_user_id: str) -> EvotorConnection:
+def lock_or_create_evotor(evotor_user_id: str) -> EvotorConnection:
     """The connection row for an Evotor user, locked; created (unclaimed) if missing."""
     connection = (
         EvotorConnection.objects.select_for_update().filter(evotor_user_id=evotor_user_id).first()
@@ -133,13 +191,13 @@ def store_evotor_cloud_token(evotor_user_id: str, token: str) -> EvotorConnectio
 
     A redelivery of the same token changes nothing.
     """
-    connection = _lock_or_create(evotor_user_id)
+    connection = lock_or_create_evotor(evotor_user_id)
     if _same_token(connection, token) and connection.state == ConnectionState.ONLINE:
         return connection
     connection.cloud_token = token
     connection.connection_type = EvotorConnection.Type.WEBHOOK
     set_state(connection, ConnectionState.ONLINE)
-    _announce_if_usable(connection)
+    announce_if_usable(connection)
     return connection
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 
-from apps.connections.models import EvotorConnection, VkConnection
+from apps.connections.models import ConnectionState, EvotorConnection, VkConnection
+from apps.connections.tests.conftest import evotor_stores, make_vk_connection, vk_reply
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +69,32 @@ def test_posting_a_token_field_changes_nothing(client, staff_user, connections):
     })
     evotor.refresh_from_db()
     assert evotor.cloud_token == CLOUD
+
+
+@pytest.mark.parametrize("model", ["evotorconnection", "vkconnection"])
+def test_check_now_action_checks_and_reports(client, staff_user, merchant, api, model):
+    if model == "evotorconnection":
+        connection = EvotorConnection(user=merchant, evotor_user_id="01-000000000000042",
+                                      state=ConnectionState.ONLINE)
+        connection.cloud_token = CLOUD
+        connection.save()
+        evotor_stores(api, status=401)
+    else:
+        connection = make_vk_connection(merchant, connection_type=VkConnection.Type.MANUAL,
+                                        refresh_token="", token_expires_at=None)
+        vk_reply(api, "groups.getById", error=5)
+    staff_user.language = "en"
+    staff_user.save(update_fields=["language"])
+    client.force_login(staff_user)
+    response = client.post(
+        reverse(f"admin:connections_{model}_changelist"),
+        {"action": "check_now", "_selected_action": [connection.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    connection.refresh_from_db()
+    assert connection.state == ConnectionState.REVOKED and connection.last_checked_at
+    assert len(mail.outbox) == 1  # the merchant hears about it as from the periodic job
+    assert [str(m) for m in response.context["messages"]] == [
+        "Checked 1 connection: 0 online."
+    ]

@@ -1,0 +1,150 @@
+"""Evotor from the merchant's side: paste a cloud token, test it, disconnect.
+
+The app-install path (webhooks) lives in services.py; both end in the same EvotorConnection row,
+keyed by the Evotor user id. A pasted token proves possession of that Evotor account, so it may
+claim a row that a webhook created before anyone linked it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import User
+from apps.connections import providers
+from apps.connections.clients import (
+    ApiError,
+    AuthError,
+    EvotorClient,
+    EvotorStore,
+    PaymentRequiredError,
+)
+from apps.connections.crypto import TokenDecryptionError
+from apps.connections.models import EVOTOR_USER_ID_PATTERN, ConnectionState, EvotorConnection
+from apps.connections.services import (
+    CheckResult,
+    announce_if_usable,
+    lock_or_create_evotor,
+    record_check,
+    set_state,
+    state_after_error,
+)
+
+log = logging.getLogger(__name__)
+
+
+NOT_YET_SENT = "Evotor has not sent the cloud token yet."
+
+
+class EvotorLinkError(Exception):
+    """A pasted token cannot be used. ``str()`` is a plain message for the merchant."""
+
+
+def connect_evotor_manually(
+    user: User, token: str, *, client: EvotorClient | None = None
+) -> EvotorConnection:
+    """Validate ``token`` with GET /stores, then store it on the merchant's connection.
+
+    The remote call runs before any transaction is opened. Raises EvotorLinkError with the
+    reason (token refused, Evotor unreachable, no stores, another Evotor account, taken).
+    """
+    token = token.strip()
+    stores = _stores_for(token, client)
+    connection = _attach(user, _evotor_user_id(stores), token)
+    log.info("Evotor connected by hand: user %s, connection %s", user.pk, connection.pk)
+    return connection
+
+
+def _stores_for(token: str, client: EvotorClient | None) -> list[EvotorStore]:
+    client = client or providers.evotor_client(token, interactive=True)
+    try:
+        return client.list_stores()
+    except AuthError as exc:
+        log.info("Evotor refused a pasted token: %s", exc)
+        raise EvotorLinkError(
+            _("Evotor did not accept this token. Copy it again from the EvoSync app in your "
+              "Evotor account.")
+        ) from exc
+    except PaymentRequiredError as exc:
+        raise EvotorLinkError(
+            _("Evotor says the EvoSync app is not paid for or not installed on your terminals.")
+        ) from exc
+    except ApiError as exc:
+        log.warning("Evotor unavailable while checking a pasted token: %s", exc)
+        raise EvotorLinkError(
+            _("Evotor is not answering right now. Please try again in a few minutes.")
+        ) from exc
+
+
+def _evotor_user_id(stores: list[EvotorStore]) -> str:
+    """The Evotor account the token belongs to; Evotor names it only on the stores."""
+    if not stores:
+        raise EvotorLinkError(
+            _("This Evotor account has no stores yet. Add a store in Evotor, then try again.")
+        )
+    user_ids = {store.user_id for store in stores if store.user_id}
+    if len(user_ids) != 1 or not re.match(EVOTOR_USER_ID_PATTERN, next(iter(user_ids))):
+        raise EvotorLinkError(
+            _("Evotor did not say which account this token belongs to. Please try again later.")
+        )
+    return user_ids.pop()
+
+
+def _attach(user: User, evotor_user_id: str, token: str) -> EvotorConnection:
+    try:
+        with transaction.atomic():
+            return _attach_locked(user, evotor_user_id, token)
+    except IntegrityError as exc:
+        # Two pastes raced for the merchant's one connection; the other one won.
+        raise EvotorLinkError(_("Evotor is already being connected. Reload the page.")) from exc
+
+
+def _attach_locked(user: User, evotor_user_id: str, token: str) -> EvotorConnection:
+    current = EvotorConnection.objects.select_for_update().filter(user=user).first()
+    if current is not None and current.evotor_user_id != evotor_user_id:
+        raise EvotorLinkError(
+            _("Your EvoSync account is already connected to Evotor account %(current)s, and "
+              "this token belongs to account %(other)s. Disconnect Evotor first to switch "
+              "accounts.") % {"current": current.evotor_user_id, "other": evotor_user_id}
+        )
+    connection = lock_or_create_evotor(evotor_user_id)
+    if connection.user_id not in (None, user.pk):
+        raise EvotorLinkError(
+            _("This Evotor account is connected to another EvoSync account.")
+        )
+    connection.user = user
+    connection.cloud_token = token
+    connection.connection_type = EvotorConnection.Type.MANUAL
+    set_state(connection, ConnectionState.ONLINE)
+    announce_if_usable(connection)
+    return connection
+
+
+def check_evotor(
+    connection: EvotorConnection, *, client: EvotorClient | None = None, interactive: bool = False
+) -> CheckResult:
+    """GET /stores now; record the state (a change is logged by set_state)."""
+    if not connection.has_token:
+        # Linked through user/verify, but Evotor never sent the token (user/token).
+        return record_check(connection, ConnectionState.REVOKED, NOT_YET_SENT)
+    try:
+        client = client or providers.evotor_client(
+            connection.cloud_token, interactive=interactive
+        )
+        client.list_stores()
+    except (ApiError, TokenDecryptionError) as exc:
+        state = state_after_error(exc)
+        log.info("Evotor check of connection %s: %s (%s)", connection.pk, state, exc)
+        return record_check(connection, state, str(exc))
+    return record_check(connection, ConnectionState.ONLINE)
+
+
+@transaction.atomic
+def disconnect_evotor(connection: EvotorConnection) -> None:
+    """Forget the token and the link. Evotor offers no call to revoke a cloud token; the
+    merchant uninstalls the app in Evotor to stop it for good."""
+    log.info("Evotor disconnected: user %s, connection %s", connection.user_id, connection.pk)
+    connection.delete()
