@@ -333,6 +333,16 @@ Q_CLUSTER = {
     "sync": TESTING,
 }
 
+# --- Sync (apps/sync; docs/architecture.md) ------------------------------------------------------
+# After this many failed runs in a row a merchant's sync pauses itself until they act.
+SYNC_MAX_CONSECUTIVE_FAILURES = env.int("SYNC_MAX_CONSECUTIVE_FAILURES", default=5, minimum=1)
+# A run's lease expires this long after its holder stopped renewing it (a killed worker delays
+# the merchant's next run by at most this much).
+SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=120, minimum=10)
+# Webhook-triggered runs wait for this much quiet so a burst of edits becomes one run.
+SYNC_DEBOUNCE_SECONDS = env.int("SYNC_DEBOUNCE_MS", default=2000, minimum=0) / 1000
+SYNC_DEBOUNCE_MAX_SECONDS = env.int("SYNC_DEBOUNCE_MAX_SECONDS", default=10, minimum=0)
+
 # --- External services (the sandbox stands in for them in development) ---------------------------
 
 EVOTOR_API_URL = env.str("EVOTOR_API_URL", default=f"{SITE_URL}/sandbox/evotor")
