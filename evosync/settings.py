@@ -297,15 +297,73 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --- Email --------------------------------------------------------------------------------------
 
 EMAIL_URL = env.str("EMAIL_URL", default="consolemail://")
-_email = environ.Env.email_url_config(EMAIL_URL)
+# Every setting the URL gives is honoured: host, port, credentials and TLS/SSL from its parts,
+# the directory of `filemail:///path` (relative to the project like `sqlite:///`, absolute with
+# four slashes), and Django's other EMAIL_* settings as query parameters
+# (`smtp+tls://…:587?timeout=10&ssl_certfile=/path`). An unknown parameter is an error.
+_EMAIL_DEFAULTS = {
+    "EMAIL_HOST": "localhost",
+    "EMAIL_PORT": 25,
+    "EMAIL_HOST_USER": "",
+    "EMAIL_HOST_PASSWORD": "",
+    "EMAIL_USE_TLS": False,
+    "EMAIL_USE_SSL": False,
+    "EMAIL_USE_LOCALTIME": False,
+    "EMAIL_SSL_CERTFILE": None,
+    "EMAIL_SSL_KEYFILE": None,
+    "EMAIL_TIMEOUT": 20,
+    "EMAIL_FILE_PATH": "",
+}
+
+
+def _email_settings(url: str) -> dict:
+    try:
+        parsed = environ.Env.email_url_config(url)
+    except ImproperlyConfigured as exc:
+        raise ImproperlyConfigured(f"EMAIL_URL: {exc}") from None
+    given = {k: v for k, v in parsed.items() if k != "OPTIONS"}
+    for key, value in (parsed.get("OPTIONS") or {}).items():
+        name = key if key.startswith("EMAIL_") else f"EMAIL_{key}"
+        if name not in _EMAIL_DEFAULTS or name in {"EMAIL_HOST", "EMAIL_PORT", "EMAIL_FILE_PATH"}:
+            raise ImproperlyConfigured(f"EMAIL_URL: unknown parameter {key.lower()!r}.")
+        given[name] = value
+    config = {"EMAIL_BACKEND": given.pop("EMAIL_BACKEND"), **_EMAIL_DEFAULTS}
+    for name, value in given.items():
+        if value is None or value == "":
+            continue
+        default = _EMAIL_DEFAULTS[name]
+        if isinstance(default, bool):
+            label = f"EMAIL_URL {name[6:].lower()}"
+            value = StrictEnv({label: str(value)}).bool(label, default)
+        elif name == "EMAIL_TIMEOUT":
+            try:
+                value = float(value)
+            except ValueError:
+                message = f"EMAIL_URL: timeout={value!r} is not a number."
+                raise ImproperlyConfigured(message) from None
+        config[name] = value
+    if config["EMAIL_USE_TLS"] and config["EMAIL_USE_SSL"]:
+        raise ImproperlyConfigured("EMAIL_URL: use either TLS or SSL, not both.")
+    if config["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
+        if not config["EMAIL_FILE_PATH"]:
+            raise ImproperlyConfigured("EMAIL_URL: filemail needs a directory: filemail:///path")
+        config["EMAIL_FILE_PATH"] = str(BASE_DIR / config["EMAIL_FILE_PATH"])
+    return config
+
+
+_email = _email_settings(EMAIL_URL)
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
-EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = _email.get("EMAIL_PORT", 25)
-EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
-EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
-EMAIL_TIMEOUT = 20
+EMAIL_HOST = _email["EMAIL_HOST"]
+EMAIL_PORT = _email["EMAIL_PORT"]
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+EMAIL_USE_LOCALTIME = _email["EMAIL_USE_LOCALTIME"]
+EMAIL_SSL_CERTFILE = _email["EMAIL_SSL_CERTFILE"]
+EMAIL_SSL_KEYFILE = _email["EMAIL_SSL_KEYFILE"]
+EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"]
+EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="EvoSync <noreply@evosync.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

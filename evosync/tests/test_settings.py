@@ -129,3 +129,75 @@ def test_q_cluster_retry_exceeds_timeout_for_any_timeout(load_settings):
 def test_the_test_run_uses_inline_tasks_and_a_fast_hasher():
     assert live_settings.Q_CLUSTER["sync"] is True
     assert "MD5" in live_settings.PASSWORD_HASHERS[0]
+
+
+# --- EMAIL_URL: every key the URL gives is honoured ---------------------------------------------
+
+
+def test_filemail_url_sets_the_directory(load_settings):
+    conf = load_settings(EMAIL_URL="filemail:///var/mail/evosync")
+    assert conf["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
+    # Like sqlite:///, three slashes are relative to the project and four are absolute.
+    assert conf["EMAIL_FILE_PATH"] == str(Path(live_settings.BASE_DIR) / "var/mail/evosync")
+    assert load_settings(EMAIL_URL="filemail:////srv/mail")["EMAIL_FILE_PATH"] == "/srv/mail"
+
+
+def test_filemail_without_a_directory_is_a_clear_error(load_settings):
+    with pytest.raises(ImproperlyConfigured, match="filemail needs a directory"):
+        load_settings(EMAIL_URL="filemail://")
+
+
+def test_smtp_url_sets_every_part_and_query_parameters(load_settings):
+    conf = load_settings(
+        EMAIL_URL="smtp+tls://mailer:p%40ss@smtp.example.com:587"
+        "?timeout=7.5&ssl_certfile=/etc/cert.pem&ssl_keyfile=/etc/key.pem&use_localtime=yes"
+    )
+    assert conf["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (conf["EMAIL_HOST"], conf["EMAIL_PORT"]) == ("smtp.example.com", 587)
+    assert (conf["EMAIL_HOST_USER"], conf["EMAIL_HOST_PASSWORD"]) == ("mailer", "p@ss")
+    assert conf["EMAIL_USE_TLS"] is True and conf["EMAIL_USE_SSL"] is False
+    assert conf["EMAIL_TIMEOUT"] == 7.5
+    assert conf["EMAIL_SSL_CERTFILE"] == "/etc/cert.pem"
+    assert conf["EMAIL_SSL_KEYFILE"] == "/etc/key.pem"
+    assert conf["EMAIL_USE_LOCALTIME"] is True
+
+
+def test_smtp_ssl_url_and_defaults(load_settings):
+    conf = load_settings(EMAIL_URL="smtp+ssl://smtp.example.com:465")
+    assert conf["EMAIL_USE_SSL"] is True and conf["EMAIL_USE_TLS"] is False
+    assert (conf["EMAIL_HOST_USER"], conf["EMAIL_HOST_PASSWORD"]) == ("", "")
+    assert conf["EMAIL_TIMEOUT"] == 20
+    console = load_settings()
+    assert (console["EMAIL_HOST"], console["EMAIL_PORT"]) == ("localhost", 25)
+
+
+@pytest.mark.parametrize(
+    "url,message",
+    [
+        ("smtp://h:25?colour=blue", "unknown parameter 'colour'"),
+        ("smtp://h:25?use_tls=perhaps", "is not a boolean"),
+        ("smtp://h:25?timeout=soon", "is not a number"),
+        ("smtp+ssl://h:465?use_tls=1", "either TLS or SSL"),
+        ("carrierpigeon://h", "Invalid email schema"),
+    ],
+)
+def test_a_bad_email_url_is_a_clear_error(load_settings, url, message):
+    with pytest.raises(ImproperlyConfigured, match=message):
+        load_settings(EMAIL_URL=url)
+
+
+@pytest.mark.django_db
+def test_sign_up_works_with_filemail(client, settings, tmp_path, load_settings):
+    """The reported 500: sign-up sends its confirmation email through the file backend."""
+    conf = load_settings(EMAIL_URL=f"filemail:///{tmp_path / 'mail'}")
+    for name, value in conf.items():
+        if name.startswith("EMAIL_"):
+            setattr(settings, name, value)
+    password = "correct-Horse-battery-9"
+    response = client.post("/register", {
+        "first_name": "Ольга", "last_name": "Иванова", "email": "olga@example.com",
+        "phone": "+7 (903) 555-12-34", "password1": password, "password2": password,
+    })
+    assert response.status_code == 302
+    (written,) = (tmp_path / "mail").iterdir()
+    assert "olga@example.com" in written.read_text()
