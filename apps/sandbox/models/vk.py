@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.sandbox.services.vk_ids import ALBUM, ITEM, PHOTO
+
 
 class VkUser(models.Model):
     vk_id = models.BigIntegerField(_("VK user id"), unique=True)
@@ -134,6 +136,11 @@ class VkMarketItem(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def vk_id(self) -> int:
+        """The id VK shows for this item (not the pk: see services/vk_ids.py)."""
+        return ITEM.public(self.pk)
+
 
 class VkPhoto(models.Model):
     """A product photo: created by the upload server, usable once saved, owned by one community.
@@ -161,7 +168,12 @@ class VkPhoto(models.Model):
         verbose_name_plural = _("sandbox VK photos")
 
     def __str__(self) -> str:
-        return f"photo {self.pk}"
+        return f"photo {self.vk_id}"
+
+    @property
+    def vk_id(self) -> int:
+        """The id VK shows for this photo (not the pk: see services/vk_ids.py)."""
+        return PHOTO.public(self.pk)
 
 
 class VkAlbum(models.Model):
@@ -184,6 +196,11 @@ class VkAlbum(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def vk_id(self) -> int:
+        """The id VK shows for this album (not the pk: see services/vk_ids.py)."""
+        return ALBUM.public(self.pk)
 
 
 class VkAlbumItem(models.Model):

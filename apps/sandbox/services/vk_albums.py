@@ -13,6 +13,7 @@ from apps.sandbox.models import VkAlbum, VkAlbumItem, VkGroup, VkMarketItem, VkP
 from . import vk_objects
 from .vk_common import VkContext, market_group
 from .vk_errors import VkApiError, param
+from .vk_ids import ALBUM, ITEM, PHOTO
 
 TITLE_MAX = 128
 GET_ALBUMS_MAX = 100
@@ -51,7 +52,7 @@ def get_albums(ctx: VkContext) -> dict[str, Any]:
 
 def get_album_by_id(ctx: VkContext) -> dict[str, Any]:
     group = market_group(ctx, write=False)
-    ids = ctx.params.int_list("album_ids", required=True)
+    ids = ALBUM.pks(ctx.params.int_list("album_ids", required=True))
     albums = list(_albums_with_counts(group).filter(pk__in=ids))
     return {"count": len(albums), "items": _render(ctx, group, albums)}
 
@@ -66,7 +67,7 @@ def add_album(ctx: VkContext) -> dict[str, int]:
     album = VkAlbum.objects.create(group=group, **fields)
     if album.is_main:
         VkAlbum.objects.filter(group=group, is_main=True).exclude(pk=album.pk).update(is_main=False)
-    return {"market_album_id": album.pk, "albums_count": albums_count + 1}
+    return {"market_album_id": album.vk_id, "albums_count": albums_count + 1}
 
 
 def edit_album(ctx: VkContext) -> int:
@@ -97,7 +98,7 @@ def add_to_album(ctx: VkContext) -> int:
     if not item_ids:
         raise param("item_ids", "is undefined")
     albums = _albums(ctx, group)
-    items = _items(group, item_ids)
+    items = _items(group, ITEM.pks(item_ids))
     pairs = {(album.pk, item.pk) for album in albums for item in items}
     existing = VkAlbumItem.objects.filter(album__in=albums, item__in=items)
     if existing.exists():
@@ -115,9 +116,9 @@ def add_to_album(ctx: VkContext) -> int:
 
 def remove_from_album(ctx: VkContext) -> int:
     group = market_group(ctx, write=True)
-    item_id = ctx.params.int("item_id", required=True)
+    item_pk = ITEM.pk(ctx.params.int("item_id", required=True))
     albums = _albums(ctx, group)
-    items = _items(group, [item_id])
+    items = _items(group, [item_pk])
     VkAlbumItem.objects.filter(album__in=albums, item__in=items).delete()
     return 1
 
@@ -133,7 +134,7 @@ def _album_fields(ctx: VkContext, group: VkGroup) -> dict[str, Any]:
     fields: dict[str, Any] = {"title": title}
     photo_id = params.int("photo_id", minimum=0)
     if photo_id:
-        photo = VkPhoto.objects.filter(pk=photo_id, group=group, is_saved=True).first()
+        photo = VkPhoto.objects.filter(pk=PHOTO.pk(photo_id), group=group, is_saved=True).first()
         if photo is None:
             raise param("photo_id")
         fields["photo"] = photo
@@ -147,23 +148,23 @@ def _album_fields(ctx: VkContext, group: VkGroup) -> dict[str, Any]:
 
 
 def _album(ctx: VkContext, group: VkGroup) -> VkAlbum:
-    album_id = ctx.params.int("album_id", required=True)
-    album = VkAlbum.objects.filter(pk=album_id, group=group).first()
+    album_pk = ALBUM.pk(ctx.params.int("album_id", required=True))
+    album = VkAlbum.objects.filter(pk=album_pk, group=group).first()
     if album is None:
         raise VkApiError(1402)
     return album
 
 
 def _albums(ctx: VkContext, group: VkGroup) -> list[VkAlbum]:
-    ids = ctx.params.int_list("album_ids", required=True)
+    ids = ALBUM.pks(ctx.params.int_list("album_ids", required=True))
     albums = list(VkAlbum.objects.filter(pk__in=ids, group=group))
     if len(albums) != len(set(ids)):
         raise VkApiError(1402)
     return albums
 
 
-def _items(group: VkGroup, ids: list[int]) -> list[VkMarketItem]:
-    items = list(VkMarketItem.objects.filter(pk__in=ids, group=group, is_removed=False))
-    if len(items) != len(set(ids)):
+def _items(group: VkGroup, pks: list[int]) -> list[VkMarketItem]:
+    items = list(VkMarketItem.objects.filter(pk__in=pks, group=group, is_removed=False))
+    if len(items) != len(set(pks)):
         raise VkApiError(1403)
     return items

@@ -13,6 +13,7 @@ from . import vk_objects
 from .vk_categories import category_tree
 from .vk_common import VkContext
 from .vk_errors import VkApiError, param
+from .vk_ids import ALBUM
 
 # groups.getById answers {"groups", "profiles"} from 5.199 on; older versions got a bare array.
 OBJECT_REPLY_SINCE = (5, 199)
@@ -67,7 +68,7 @@ def _levels(token: VkToken, groups: list[VkGroup]) -> dict[int, int]:
 
 def _main_albums(groups: list[VkGroup]) -> dict[int, int]:
     rows = VkAlbum.objects.filter(group__in=groups, is_main=True).values_list("group_id", "pk")
-    return dict(rows)
+    return {group_pk: ALBUM.public(album_pk) for group_pk, album_pk in rows}
 
 
 def get_groups(ctx: VkContext) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from . import vk_objects
 from .vk_categories import is_known
 from .vk_common import VkContext, has_bad_links, market_group, vk_length
 from .vk_errors import NOTHING_TO_CHANGE, PHOTO_TAKEN, PHOTO_UNDEFINED, VkApiError, param
+from .vk_ids import ALBUM, ITEM, PHOTO
 from .vk_params import Params
 
 GET_MAX = 200
@@ -49,7 +50,7 @@ def get_items(ctx: VkContext) -> dict[str, Any]:
     if not params.flag("with_disabled"):
         items = items.filter(is_hidden=False)
     if album_id:
-        items = items.filter(albums__pk=album_id)
+        items = items.filter(albums__pk=ALBUM.pk(album_id))
     total = items.count()
     page = items.select_related("group").order_by("-pk")[offset : offset + count]
     return {
@@ -69,13 +70,13 @@ def get_by_id(ctx: VkContext) -> dict[str, Any]:
     found = {
         item.pk: item
         for item in VkMarketItem.objects.select_related("group").filter(
-            pk__in=[item_id for _owner, item_id in wanted]
+            pk__in=[item_pk for _owner, item_pk in wanted]
         )
     }
     items = [
-        found[item_id]
-        for owner, item_id in wanted
-        if item_id in found and found[item_id].group.vk_id == -owner
+        found[item_pk]
+        for owner, item_pk in wanted
+        if item_pk in found and found[item_pk].group.vk_id == -owner
     ]
     if any(not item.group.market_enabled for item in items):
         raise VkApiError(1525)
@@ -86,9 +87,10 @@ def get_by_id(ctx: VkContext) -> dict[str, Any]:
 
 
 def _parse_ref(ref: str) -> tuple[int, int]:
+    """``"<owner>_<item id>"`` → (owner id, item pk); a non-item id finds nothing."""
     owner, _sep, item = ref.partition("_")
     try:
-        return int(owner), int(item)
+        return int(owner), ITEM.pk(int(item))
     except ValueError:
         raise param("item_ids") from None
 
@@ -101,6 +103,7 @@ class ItemInput:
     """The writable fields a call provided, as model values; photos kept apart."""
 
     values: dict[str, Any] = field(default_factory=dict)
+    # Photo *pks* (translated from VK's photo ids; a foreign id becomes vk_ids.NO_ROW).
     main_photo_id: int | None = None
     photo_ids: list[int] | None = None
 
@@ -131,11 +134,12 @@ def read_item_input(params: Params, config: SandboxConfig, *, creating: bool) ->
     for name, (low, high) in INT_FIELDS.items():
         if params.has(name):
             data.values[name] = params.int(name, minimum=low, maximum=high)
-    data.main_photo_id = params.int("main_photo_id", minimum=0) or None
+    main_photo_id = params.int("main_photo_id", minimum=0) or None
+    data.main_photo_id = PHOTO.pk(main_photo_id) if main_photo_id is not None else None
     if creating and data.main_photo_id is None and config.vk_require_main_photo:
         raise VkApiError(100, PHOTO_UNDEFINED)
     if params.has("photo_ids"):
-        data.photo_ids = params.int_list("photo_ids", max_items=MAX_EXTRA_PHOTOS)
+        data.photo_ids = PHOTO.pks(params.int_list("photo_ids", max_items=MAX_EXTRA_PHOTOS))
     return data
 
 
@@ -167,7 +171,7 @@ def add_item(ctx: VkContext) -> dict[str, int]:
     item = VkMarketItem.objects.create(group=group, **data.values)
     if data.main_photo_id is not None or data.photo_ids:
         attach_photos(item, group, data.main_photo_id, data.photo_ids or [])
-    return {"market_item_id": item.pk}
+    return {"market_item_id": item.vk_id}
 
 
 def edit_item(ctx: VkContext) -> int:
@@ -204,8 +208,8 @@ def delete_item(ctx: VkContext) -> int:
 def restore_item(ctx: VkContext) -> int:
     """market.restore → 1; 1518 for a live item, 1400 past the restore window, 1403 unknown."""
     group = market_group(ctx, write=True, lock=True)
-    item_id = ctx.params.int("item_id", required=True)
-    item = VkMarketItem.objects.filter(pk=item_id, group=group).first()
+    item_pk = ITEM.pk(ctx.params.int("item_id", required=True))
+    item = VkMarketItem.objects.filter(pk=item_pk, group=group).first()
     if item is None:
         raise VkApiError(1403)
     if not item.is_removed:
@@ -221,8 +225,8 @@ def restore_item(ctx: VkContext) -> int:
 
 
 def _live_item(ctx: VkContext, group: VkGroup) -> VkMarketItem:
-    item_id = ctx.params.int("item_id", required=True)
-    item = VkMarketItem.objects.filter(pk=item_id, group=group, is_removed=False).first()
+    item_pk = ITEM.pk(ctx.params.int("item_id", required=True))
+    item = VkMarketItem.objects.filter(pk=item_pk, group=group, is_removed=False).first()
     if item is None:
         raise VkApiError(1403)
     return item
@@ -239,7 +243,7 @@ def _check_item_cap(group: VkGroup) -> None:
 
 
 def current_photos(item: VkMarketItem) -> tuple[int | None, list[int]]:
-    """(main photo id, extra photo ids in order)."""
+    """(main photo pk, extra photo pks in order)."""
     photos = VkPhoto.objects.filter(item=item).order_by("position", "pk")
     rows = list(photos.values_list("pk", "position"))
     main = next((pk for pk, position in rows if position == 0), None)

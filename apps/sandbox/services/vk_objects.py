@@ -9,6 +9,7 @@ from typing import Any
 from apps.sandbox.models import VkAlbum, VkAlbumItem, VkGroup, VkMarketItem, VkPhoto
 
 from .vk_categories import item_category
+from .vk_ids import ALBUM
 
 RUB = {"id": 643, "name": "RUB", "title": "₽"}
 SERVICE_ALBUM = -53  # product photos live in the community's service album (vk-api.md §5.4)
@@ -35,7 +36,7 @@ def price_json(amount: int, old_amount: int | None) -> dict[str, Any]:
 
 
 def photo_url(base_url: str, photo: VkPhoto, size: str) -> str:
-    return f"{base_url}/photo/{photo.pk}.jpg?size={size}"
+    return f"{base_url}/photo/{photo.vk_id}.jpg?size={size}"
 
 
 def photo_json(photo: VkPhoto, owner_id: int, base_url: str) -> dict[str, Any]:
@@ -52,7 +53,7 @@ def photo_json(photo: VkPhoto, owner_id: int, base_url: str) -> dict[str, Any]:
             }
         )
     return {
-        "id": photo.pk,
+        "id": photo.vk_id,
         "album_id": SERVICE_ALBUM,
         "owner_id": owner_id,
         "user_id": 100,
@@ -81,7 +82,7 @@ def item_json(
     """One item; ``stock_amount`` is left out, as the live reply leaves it out (vk-api.md §5.1)."""
     main = photos[0] if photos else None
     data: dict[str, Any] = {
-        "id": item.pk,
+        "id": item.vk_id,
         "owner_id": owner_id,
         "title": item.title,
         "description": item.description,
@@ -128,7 +129,7 @@ def items_json(
     albums: dict[int, list[int]] = defaultdict(list)
     links = VkAlbumItem.objects.filter(item__in=items).order_by("album_id")
     for item_id, album_id in links.values_list("item_id", "album_id"):
-        albums[item_id].append(album_id)
+        albums[item_id].append(ALBUM.public(album_id))
     return [
         item_json(
             item,
@@ -144,7 +145,7 @@ def items_json(
 
 def album_json(album: VkAlbum, *, owner_id: int, count: int, base_url: str) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "id": album.pk,
+        "id": album.vk_id,
         "owner_id": owner_id,
         "title": album.title,
         "count": count,

@@ -24,6 +24,7 @@ from apps.sandbox.models import VkGroup, VkPhoto
 
 from .vk_common import VkContext, group_by_id, manager_level
 from .vk_errors import VkApiError, param
+from .vk_ids import PHOTO
 from .vk_objects import SERVICE_ALBUM
 
 UPLOAD_SALT = "apps.sandbox.vk.upload"
@@ -73,7 +74,8 @@ def receive_upload(token: str, files: Sequence[UploadFile]) -> dict[str, Any]:
         raise UploadRefused(f"expected the image(s) in field(s) {expected}")
     batch = uuid.uuid4().hex
     photos = [_store_photo(group, upload, batch) for upload in files]
-    ids = [photo.pk for photo in photos]
+    # The blob names the photos by the ids VK will hand out for them, as the real one does.
+    ids = [photo.vk_id for photo in photos]
     return {
         "album_id": SERVICE_ALBUM,
         "group_id": group.vk_id,
@@ -156,7 +158,7 @@ def _save(ctx: VkContext, *, bulk: bool) -> list[int]:
     meta = blob["meta"]
     if bool(meta.get("bulk")) != bulk:
         raise param("upload_response")
-    ids = [int(pk) for pk in meta["photos"]]
+    ids = [int(photo_id) for photo_id in meta["photos"]]
     expected = _blob_hash(str(meta["batch"]), int(blob["group_id"]), ids, bulk)
     if not constant_time_compare(expected, str(blob.get("hash", ""))):
         raise VkApiError(121)
@@ -167,7 +169,7 @@ def _save(ctx: VkContext, *, bulk: bool) -> list[int]:
         raise VkApiError(1438)
     # One conditional UPDATE: a blob saved twice (or by two processes at once) yields nothing.
     saved = VkPhoto.objects.filter(
-        pk__in=ids, upload_batch=meta["batch"], group=group, is_saved=False
+        pk__in=PHOTO.pks(ids), upload_batch=meta["batch"], group=group, is_saved=False
     ).update(is_saved=True)
     if saved != len(ids):
         raise VkApiError(100, "upload_response is invalid: photo is already saved")
@@ -186,5 +188,6 @@ def _read_blob(raw: str) -> dict[str, Any]:
 
 
 def thumbnail_bytes(photo_id: int) -> bytes | None:
-    photo = VkPhoto.objects.filter(pk=photo_id, is_saved=True).only("thumbnail").first()
+    """The JPEG behind a photo URL; ``photo_id`` is VK's photo id, as in the URL."""
+    photo = VkPhoto.objects.filter(pk=PHOTO.pk(photo_id), is_saved=True).only("thumbnail").first()
     return bytes(photo.thumbnail) if photo is not None and photo.thumbnail else None

@@ -82,7 +82,7 @@ def item_fields(vk: VkWorld):
             "description": "Ароматный кофе с шапкой сливок",
             "category_id": 20001,
             "price": "1499.90",
-            "main_photo_id": make_vk_photo(vk.group).pk,
+            "main_photo_id": make_vk_photo(vk.group).vk_id,
             "sku": "evotor-1",
         }
         data.update(overrides)

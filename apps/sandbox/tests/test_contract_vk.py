@@ -27,6 +27,7 @@ from apps.connections.clients import (
     vk_calls,
 )
 from apps.sandbox.models import VkMarketItem, VkPhoto
+from apps.sandbox.services.vk_ids import PHOTO
 from apps.sandbox.services.world import (
     inject_fault,
     make_vk_item,
@@ -197,7 +198,7 @@ def test_bulk_photo_upload(client, vk):
 
     saved = client.upload_product_photos_bulk(vk.group_id, files)
 
-    assert [VkPhoto.objects.get(pk=s.photo_id).width for s in saved] == [500, 600, 700]
+    assert [VkPhoto.objects.get(pk=PHOTO.pk(s.photo_id)).width for s in saved] == [500, 600, 700]
 
 
 def test_an_image_the_upload_server_refuses_is_an_item_error(client, vk):
@@ -209,7 +210,7 @@ def test_an_image_the_upload_server_refuses_is_an_item_error(client, vk):
 
 
 def test_album_lifecycle(client, vk):
-    items = [make_vk_item(vk.group).pk for _ in range(2)]
+    items = [make_vk_item(vk.group).vk_id for _ in range(2)]
     album_id = client.add_album(vk.group_id, "Напитки")
 
     client.add_to_album(vk.group_id, items, [album_id])
@@ -231,12 +232,12 @@ def test_album_lifecycle(client, vk):
 def test_execute_of_25_calls_with_3_failures_maps_each_result_to_its_call(client, vk):
     items = [make_vk_item(vk.group) for _ in range(22)]
     batch = [
-        vk_calls.market_edit(vk.group_id, item.pk, VkItemFields(price=Decimal("77.70")))
+        vk_calls.market_edit(vk.group_id, item.vk_id, VkItemFields(price=Decimal("77.70")))
         for item in items
     ]
     batch.insert(3, vk_calls.market_edit(vk.group_id, 999999, VkItemFields(price=Decimal(1))))
     batch.insert(10, vk_calls.market_delete(vk.group_id, 999998))
-    batch.insert(20, vk_calls.market_edit(vk.group_id, items[0].pk, VkItemFields(name="Ой")))
+    batch.insert(20, vk_calls.market_edit(vk.group_id, items[0].vk_id, VkItemFields(name="Ой")))
 
     results = client.execute(batch)
 
@@ -256,7 +257,7 @@ def test_execute_of_25_calls_with_3_failures_maps_each_result_to_its_call(client
 def test_a_transient_inner_failure_is_resent_in_a_new_batch(client, vk):
     items = [make_vk_item(vk.group) for _ in range(3)]
     inject_fault("vk", "market.delete", count=1, error_code=6)
-    batch = [vk_calls.market_delete(vk.group_id, item.pk) for item in items]
+    batch = [vk_calls.market_delete(vk.group_id, item.vk_id) for item in items]
 
     results = client.execute(batch)
 

@@ -12,6 +12,7 @@ from apps.sandbox.models import SandboxFault, VkMarketItem, VkToken
 from apps.sandbox.services import ratelimit
 from apps.sandbox.services.config import get_config
 from apps.sandbox.services.faults import FaultSpec, add_fault, take_fault
+from apps.sandbox.services.vk_ids import ITEM
 from apps.sandbox.services.world import inject_fault
 
 CONTROL = "/sandbox/control"
@@ -310,5 +311,5 @@ def test_a_timeout_applies_the_change_and_then_hangs(api, item_fields, sleeps):
     body = api.raw("market.add", **item_fields())
 
     # The reply exists but a real client would have given up before it came: the item is there.
-    assert VkMarketItem.objects.filter(pk=body["response"]["market_item_id"]).exists()
+    assert VkMarketItem.objects.filter(pk=ITEM.pk(body["response"]["market_item_id"])).exists()
     assert sleeps == [get_config().timeout_sleep]

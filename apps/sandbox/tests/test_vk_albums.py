@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from apps.sandbox.models import VkAlbumItem
+from apps.sandbox.services.vk_ids import ALBUM
 from apps.sandbox.services.world import make_vk_item, make_vk_photo
 
 PARAM = "One of the parameters specified was missing or invalid"
@@ -30,16 +31,16 @@ def test_get_albums_in_vks_shape_with_live_item_counts(api, vk, album):
         owner_id=-vk.group_id,
         album_id=album,
         title="Напитки",
-        photo_id=photo.pk,
+        photo_id=photo.vk_id,
     )
     items = [make_vk_item(vk.group) for _ in range(3)]
     api.ok(
         "market.addToAlbum",
         owner_id=-vk.group_id,
-        item_ids=",".join(str(i.pk) for i in items),
+        item_ids=",".join(str(i.vk_id) for i in items),
         album_ids=album,
     )
-    api.ok("market.delete", owner_id=-vk.group_id, item_id=items[0].pk)
+    api.ok("market.delete", owner_id=-vk.group_id, item_id=items[0].vk_id)
 
     page = api.ok("market.getAlbums", owner_id=-vk.group_id)
 
@@ -54,7 +55,7 @@ def test_get_albums_in_vks_shape_with_live_item_counts(api, vk, album):
         "is_hidden": False,
     }
     assert isinstance(item["updated_time"], int)
-    assert item["photo"]["id"] == photo.pk
+    assert item["photo"]["id"] == photo.vk_id
 
 
 def test_get_album_by_id(api, vk, album):
@@ -96,18 +97,18 @@ def test_edit_and_delete_an_album(api, vk, album):
 
 
 def test_add_to_album_takes_a_list_and_refuses_repeats_with_1404(api, vk, album):
-    items = [make_vk_item(vk.group).pk for _ in range(2)]
+    items = [make_vk_item(vk.group).vk_id for _ in range(2)]
     ids = ",".join(map(str, items))
 
     assert api.ok("market.addToAlbum", owner_id=-vk.group_id, item_ids=ids, album_ids=album) == 1
     error = api.error("market.addToAlbum", owner_id=-vk.group_id, item_ids=ids, album_ids=album)
 
     assert (error["error_code"], error["error_msg"]) == (1404, "Item already added to album")
-    assert VkAlbumItem.objects.filter(album_id=album).count() == 2
+    assert VkAlbumItem.objects.filter(album_id=ALBUM.pk(album)).count() == 2
 
 
 def test_add_to_album_with_unknown_item_or_album(api, vk, album):
-    item = make_vk_item(vk.group).pk
+    item = make_vk_item(vk.group).vk_id
 
     unknown_item = api.error(
         "market.addToAlbum", owner_id=-vk.group_id, item_ids="424242", album_ids=album
@@ -123,7 +124,7 @@ def test_add_to_album_with_unknown_item_or_album(api, vk, album):
 def test_a_full_album_is_1406(api, vk, album):
     vk.group.max_items_per_album = 1
     vk.group.save()
-    first, second = make_vk_item(vk.group).pk, make_vk_item(vk.group).pk
+    first, second = make_vk_item(vk.group).vk_id, make_vk_item(vk.group).vk_id
     api.ok("market.addToAlbum", owner_id=-vk.group_id, item_ids=first, album_ids=album)
 
     error = api.error("market.addToAlbum", owner_id=-vk.group_id, item_ids=second, album_ids=album)
@@ -132,7 +133,7 @@ def test_a_full_album_is_1406(api, vk, album):
 
 
 def test_remove_from_album_and_albums_ids_of_items(api, vk, album):
-    item = make_vk_item(vk.group).pk
+    item = make_vk_item(vk.group).vk_id
     api.ok("market.addToAlbum", owner_id=-vk.group_id, item_ids=item, album_ids=album)
     assert api.ok("market.get", owner_id=-vk.group_id)["items"][0]["albums_ids"] == [album]
     assert api.ok("market.get", owner_id=-vk.group_id, album_id=album)["count"] == 1

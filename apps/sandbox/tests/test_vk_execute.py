@@ -28,12 +28,12 @@ def _code(*calls: str) -> str:
 def test_25_calls_with_3_failures_give_false_there_and_3_execute_errors(api, vk):
     items = [make_vk_item(vk.group) for _ in range(22)]
     calls = [
-        _call("market.edit", owner_id=-vk.group_id, item_id=i.pk, price="77.70") for i in items
+        _call("market.edit", owner_id=-vk.group_id, item_id=i.vk_id, price="77.70") for i in items
     ]
     # Three doomed calls at known positions: unknown item, too-short name, nothing to change.
     calls.insert(3, _call("market.edit", owner_id=-vk.group_id, item_id=999999, price="1"))
-    calls.insert(10, _call("market.edit", owner_id=-vk.group_id, item_id=items[0].pk, name="Ой"))
-    calls.insert(20, _call("market.edit", owner_id=-vk.group_id, item_id=items[1].pk))
+    calls.insert(10, _call("market.edit", owner_id=-vk.group_id, item_id=items[0].vk_id, name="Ой"))
+    calls.insert(20, _call("market.edit", owner_id=-vk.group_id, item_id=items[1].vk_id))
 
     body = api.raw("execute", code=_code(*calls))
 
@@ -69,16 +69,16 @@ def test_results_of_mixed_methods_keep_their_positions(api, vk):
         description="Свежая выпечка каждое утро",
         category_id=20004,
         price="129.00",
-        main_photo_id=photo.pk,
+        main_photo_id=photo.vk_id,
         photo_ids=[],
         deleted=False,
     )
-    get = _call("market.getById", item_ids=[f"-{vk.group_id}_{item.pk}"])
+    get = _call("market.getById", item_ids=[f"-{vk.group_id}_{item.vk_id}"])
 
     response = api.ok("execute", code=_code(add, get, "42"))
 
     assert set(response[0]) == {"market_item_id"}
-    assert response[1]["items"][0]["id"] == item.pk
+    assert response[1]["items"][0]["id"] == item.vk_id
     assert response[2] == 42
 
 
@@ -146,7 +146,7 @@ def test_a_failed_inner_add_leaves_nothing_behind(api, vk):
         name="Дубликат фото",
         description="Второй товар с тем же фото",
         category_id=20001,
-        main_photo_id=taken.pk,
+        main_photo_id=taken.vk_id,
     )
 
     body = api.raw("execute", code=_code(add))
@@ -167,7 +167,7 @@ def test_execute_counts_once_against_the_rate_limit(api, vk):
 def test_injected_faults_hit_inner_calls_by_method(api, vk):
     items = [make_vk_item(vk.group) for _ in range(3)]
     inject_fault("vk", "market.delete", count=1, error_code=10)
-    calls = [_call("market.delete", owner_id=-vk.group_id, item_id=i.pk) for i in items]
+    calls = [_call("market.delete", owner_id=-vk.group_id, item_id=i.vk_id) for i in items]
 
     body = api.raw("execute", code=_code(*calls))
 
@@ -188,7 +188,7 @@ def test_a_community_token_may_execute_but_market_calls_inside_get_27(api, vk):
 
 def test_a_batch_of_25_edits_reads_the_community_once(api, vk, django_assert_max_num_queries):
     items = [make_vk_item(vk.group) for _ in range(25)]
-    calls = [_call("market.edit", owner_id=-vk.group_id, item_id=i.pk, price="5") for i in items]
+    calls = [_call("market.edit", owner_id=-vk.group_id, item_id=i.vk_id, price="5") for i in items]
     api.ok("market.get", owner_id=-vk.group_id, count=1)  # warm: configuration row
 
     # Per edit: savepoint, item, photos, update, release (+ the fault lookup) — no per-call

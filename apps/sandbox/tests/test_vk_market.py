@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from apps.sandbox.models import VkMarketItem
+from apps.sandbox.services.vk_ids import ITEM
 from apps.sandbox.services.world import (
     make_vk_community,
     make_vk_item,
@@ -150,7 +151,7 @@ def test_community_tokens_have_their_own_higher_limit(api, vk):
 def test_add_returns_the_item_id_and_stores_the_price_in_kopecks(api, item_fields):
     response = api.ok("market.add", **item_fields(price="1499.90", old_price="2000"))
 
-    item = VkMarketItem.objects.get(pk=response["market_item_id"])
+    item = VkMarketItem.objects.get(pk=ITEM.pk(response["market_item_id"]))
     assert set(response) == {"market_item_id"}
     assert (item.price, item.old_price) == (149990, 200000)
 
@@ -202,23 +203,23 @@ def test_links_to_vk_itself_are_allowed(add_item):
 def test_a_photo_of_another_community_is_refused(api, item_fields, db):
     foreign = make_vk_photo(make_vk_community(name="Чужое сообщество"))
 
-    error = api.error("market.add", **item_fields(main_photo_id=foreign.pk))
+    error = api.error("market.add", **item_fields(main_photo_id=foreign.vk_id))
 
     assert _error(error) == (100, f"{PARAM}: photo not found or already assigned to another item")
 
 
 def test_a_photo_attached_to_one_item_is_refused_for_a_second(api, item_fields, add_item, vk):
     photo = make_vk_photo(vk.group)
-    add_item(main_photo_id=photo.pk)
+    add_item(main_photo_id=photo.vk_id)
 
-    error = api.error("market.add", **item_fields(main_photo_id=photo.pk, sku="evotor-2"))
+    error = api.error("market.add", **item_fields(main_photo_id=photo.vk_id, sku="evotor-2"))
 
     assert _error(error) == (100, f"{PARAM}: photo not found or already assigned to another item")
     assert VkMarketItem.objects.count() == 1
 
 
 def test_extra_photos_are_attached_in_order(api, add_item, vk):
-    extras = [make_vk_photo(vk.group).pk for _ in range(4)]
+    extras = [make_vk_photo(vk.group).vk_id for _ in range(4)]
     item_id = add_item(photo_ids=",".join(map(str, extras)))
 
     [item] = api.ok("market.getById", item_ids=f"-{vk.group_id}_{item_id}", extended=1)["items"]
@@ -286,7 +287,7 @@ def test_market_get_returns_items_in_vks_shape(api, add_item, vk):
 
 
 def test_market_get_pages_newest_first_and_limits_count_to_200(api, vk):
-    ids = [make_vk_item(vk.group).pk for _ in range(5)]
+    ids = [make_vk_item(vk.group).vk_id for _ in range(5)]
 
     page = api.ok("market.get", owner_id=-vk.group_id, count=2, offset=1)
 
@@ -324,7 +325,7 @@ def test_edit_changes_fields_and_answers_1(api, add_item, vk):
     item_id = add_item()
 
     assert api.ok("market.edit", owner_id=-vk.group_id, item_id=item_id, price="10.50") == 1
-    assert VkMarketItem.objects.get(pk=item_id).price == 1050
+    assert VkMarketItem.objects.get(pk=ITEM.pk(item_id)).price == 1050
 
 
 def test_edit_without_a_change_is_nothing_to_change(api, item_fields, add_item, vk):
@@ -346,13 +347,13 @@ def test_edit_validates_like_add(api, add_item, vk):
 
 def test_edit_can_move_the_main_photo_and_frees_the_old_one(api, add_item, vk):
     old, new = make_vk_photo(vk.group), make_vk_photo(vk.group)
-    item_id = add_item(main_photo_id=old.pk)
+    item_id = add_item(main_photo_id=old.vk_id)
 
-    api.ok("market.edit", owner_id=-vk.group_id, item_id=item_id, main_photo_id=new.pk)
+    api.ok("market.edit", owner_id=-vk.group_id, item_id=item_id, main_photo_id=new.vk_id)
 
     old.refresh_from_db()
     new.refresh_from_db()
-    assert new.item_id == item_id and new.position == 0
+    assert new.item_id == ITEM.pk(item_id) and new.position == 0
     assert old.item_id is None
 
 
@@ -396,7 +397,9 @@ def test_restore_of_a_live_item_is_1518(api, add_item, vk):
 def test_restore_after_the_window_is_1400(api, add_item, vk):
     item_id = add_item()
     api.ok("market.delete", owner_id=-vk.group_id, item_id=item_id)
-    VkMarketItem.objects.filter(pk=item_id).update(removed_at=timezone.now() - timedelta(hours=2))
+    VkMarketItem.objects.filter(pk=ITEM.pk(item_id)).update(
+        removed_at=timezone.now() - timedelta(hours=2)
+    )
 
     error = api.error("market.restore", owner_id=-vk.group_id, item_id=item_id)
 

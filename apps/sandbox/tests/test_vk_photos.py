@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.sandbox.models import VkPhoto
+from apps.sandbox.services.vk_ids import PHOTO
 from apps.sandbox.services.world import make_vk_community, make_vk_token, make_vk_user, sample_image
 
 PARAM = "One of the parameters specified was missing or invalid"
@@ -51,7 +52,7 @@ def test_the_whole_flow_gives_a_photo_the_item_can_use(api, vk, upload, item_fie
     saved = api.ok("market.saveProductPhoto", upload_response=reply)
 
     assert set(saved) == {"photo_id"}
-    photo = VkPhoto.objects.get(pk=saved["photo_id"])
+    photo = VkPhoto.objects.get(pk=PHOTO.pk(saved["photo_id"]))
     assert (photo.width, photo.height, photo.is_saved) == (1000, 800, True)
     assert api.ok("market.add", **item_fields(main_photo_id=saved["photo_id"]))["market_item_id"]
 
@@ -147,7 +148,7 @@ def test_bulk_upload_saves_all_photos_in_order(api, vk, upload):
 
     saved = api.ok("market.saveProductPhotoBulk", upload_response=reply)
 
-    widths = [VkPhoto.objects.get(pk=s["photo_id"]).width for s in saved]
+    widths = [VkPhoto.objects.get(pk=PHOTO.pk(s["photo_id"])).width for s in saved]
     assert widths == [500, 600, 700]
     assert api.error("market.saveProductPhoto", upload_response=reply)["error_code"] == 100
 
