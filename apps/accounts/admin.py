@@ -9,8 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.accounts import services
-from apps.accounts.forms import UNIQUE_MESSAGES, PhoneField
-from apps.accounts.models import User, normalize_email_address
+from apps.accounts.forms import UNIQUE_MESSAGES, AdminLoginForm, PhoneField, clean_email_address
+from apps.accounts.models import User
+
+# /admin/login/ bounds the login like /login does (see forms.BoundedLoginMixin).
+admin.site.login_form = AdminLoginForm
 
 
 class AdminUserAddForm(AdminUserCreationForm):
@@ -28,7 +31,7 @@ class AdminUserAddForm(AdminUserCreationForm):
         self.fields["phone"].required = False
 
     def clean_email(self) -> str:
-        return normalize_email_address(self.cleaned_data["email"])
+        return clean_email_address(self.cleaned_data["email"])
 
 
 class AdminUserChangeForm(UserChangeForm):
@@ -39,7 +42,7 @@ class AdminUserChangeForm(UserChangeForm):
         error_messages = UNIQUE_MESSAGES
 
     def clean_email(self) -> str:
-        return normalize_email_address(self.cleaned_data["email"])
+        return clean_email_address(self.cleaned_data["email"])
 
 
 @admin.register(User)

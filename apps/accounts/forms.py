@@ -7,12 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import (
     AuthenticationForm,
     BaseUserCreationForm,
+    PasswordChangeForm,
     PasswordResetForm,
+    SetPasswordForm,
     UsernameField,
 )
+from django.core.validators import MaxLengthValidator
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -20,10 +24,37 @@ from apps.accounts import services
 from apps.accounts.models import User, normalize_email_address
 from apps.accounts.phone import normalize_phone
 
+# The longest address an EmailField stores (RFC 5321 path limit), and a generous bound on passwords:
+# a megabyte "password" would only make the hasher work for nothing.
+EMAIL_MAX_LENGTH = 254
+PASSWORD_MAX_LENGTH = 4096
+
 UNIQUE_MESSAGES = {
     "email": {"unique": _("An account with this email already exists.")},
     "phone": {"unique": _("An account with this phone number already exists.")},
 }
+
+
+def bound_length(field: forms.Field, max_length: int) -> None:
+    """Enforce ``max_length`` on an already built field (setting the attribute alone does not)."""
+    field.max_length = max_length
+    if not any(isinstance(v, MaxLengthValidator) and v.limit_value == max_length
+               for v in field.validators):
+        field.validators.append(MaxLengthValidator(max_length))
+    field.widget.attrs["maxlength"] = str(max_length)
+
+
+def bound_passwords(form: forms.BaseForm, *names: str) -> None:
+    for name in names:
+        bound_length(form.fields[name], PASSWORD_MAX_LENGTH)
+
+
+def clean_email_address(value: str) -> str:
+    """Lower-cased for storage; lower-casing can lengthen some letters ("İ" → "i̇"), so the
+    stored form is checked against the column again."""
+    email = normalize_email_address(value)
+    MaxLengthValidator(EMAIL_MAX_LENGTH)(email)  # Django's own (translated) message
+    return email
 
 
 class PhoneField(forms.CharField):
@@ -107,13 +138,31 @@ class RegisterForm(BaseUserCreationForm):
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["first_name"].widget.attrs["autocomplete"] = "given-name"
         self.fields["last_name"].widget.attrs["autocomplete"] = "family-name"
+        bound_passwords(self, "password1", "password2")
 
     def clean_email(self) -> str:
         # Stored lower-cased, so the model's unique check is case-insensitive too.
-        return normalize_email_address(self.cleaned_data["email"])
+        return clean_email_address(self.cleaned_data["email"])
 
 
-class LoginForm(AuthenticationForm):
+class BoundedLoginMixin:
+    """Login forms reject an over-long email or password before authenticate() sees them.
+
+    Django's AuthenticationForm copies the model field's max_length onto ``username`` after
+    building it, which sets the HTML attribute but adds no validator: a 300-character login
+    reached authenticate() and django-axes, whose username column holds 255 (a 500 on MariaDB).
+    The axes key is also cut in lockout.lockout_username, for logins that arrive other ways.
+    """
+
+    fields: dict[str, forms.Field]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        bound_length(self.fields["username"], EMAIL_MAX_LENGTH)
+        bound_length(self.fields["password"], PASSWORD_MAX_LENGTH)
+
+
+class LoginForm(BoundedLoginMixin, AuthenticationForm):
     """Email + password. The field keeps Django's name ``username``, as axes and the admin do."""
 
     username = UsernameField(
@@ -124,6 +173,22 @@ class LoginForm(AuthenticationForm):
         "invalid_login": _("Wrong email or password."),
         "inactive": _("This account has been deactivated."),
     }
+
+
+class AdminLoginForm(BoundedLoginMixin, AdminAuthenticationForm):
+    """The admin's login form with the same bounds (installed in admin.py)."""
+
+
+class BoundedSetPasswordForm(SetPasswordForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        bound_passwords(self, "new_password1", "new_password2")
+
+
+class BoundedPasswordChangeForm(PasswordChangeForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        bound_passwords(self, "old_password", "new_password1", "new_password2")
 
 
 class PasswordResetRequestForm(PasswordResetForm):
@@ -173,6 +238,7 @@ class DeleteAccountForm(forms.Form):
     def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
+        bound_passwords(self, "password")
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]

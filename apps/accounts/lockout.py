@@ -11,6 +11,10 @@ from django.utils import timezone
 
 from apps.accounts.models import normalize_email_address
 
+# axes stores the key in CharField(max_length=255) columns (AccessAttempt, AccessLog, ...);
+# MariaDB refuses a longer value, which used to turn a long login into a 500.
+AXES_USERNAME_MAX_LENGTH = 255
+
 
 def lockout_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
     """The login as axes should count it: "Ivan@Mail.ru " and "ivan@mail.ru" are one account.
@@ -18,12 +22,16 @@ def lockout_username(request: HttpRequest, credentials: dict | None = None) -> s
     Axes calls this with the credentials passed to authenticate() (key ``username``), with the
     ones it builds itself on a successful login (key ``AXES_USERNAME_FORM_FIELD``, also
     ``username``), or with none, in which case the login form's POST data is read.
+
+    The forms reject logins over 254 characters, but lower-casing can lengthen a value
+    ("İ" becomes two characters) and other callers of authenticate() may not bound theirs, so
+    the key is cut to what axes can store. Two logins sharing their first 255 characters share
+    a lockout counter, which is harmless.
     """
-    if credentials:
-        raw = credentials.get("username")
-    else:
-        raw = request.POST.get("username")
-    return normalize_email_address(raw) or None
+    raw = credentials.get("username") if credentials else request.POST.get("username")
+    if not isinstance(raw, str):
+        return None
+    return normalize_email_address(raw)[:AXES_USERNAME_MAX_LENGTH] or None
 
 
 def lockout_response(

@@ -19,7 +19,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts import services
-from apps.accounts.forms import DeleteAccountForm, LoginForm, ProfileForm, RegisterForm
+from apps.accounts.forms import (
+    BoundedPasswordChangeForm,
+    BoundedSetPasswordForm,
+    DeleteAccountForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+)
 from apps.accounts.models import User
 from apps.accounts.tokens import ConfirmationTokenError
 
@@ -144,6 +151,7 @@ class LogoutView(auth_views.LogoutView):
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
+    form_class = BoundedSetPasswordForm
     success_url = reverse_lazy("password_reset_complete")
 
     def form_valid(self, form: object) -> HttpResponse:
@@ -177,6 +185,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
+    form_class = BoundedPasswordChangeForm
     success_url = reverse_lazy("profile")
 
     def form_valid(self, form: object) -> HttpResponse:

@@ -212,3 +212,62 @@ def test_the_navbar_follows_the_login_state(client, merchant):
     html = client.get("/profile").content.decode()
     assert 'href="/connections"' in html and 'href="/profile"' in html
     assert '<form method="post" action="/logout"' in html
+
+
+# --- Over-long and non-ASCII logins (no 500: axes stores at most 255 characters) ---------------
+
+
+LONG_LOGINS = [
+    "a" * 300,
+    "ж" * 300,
+    "a" * 290 + "@example.com",
+    "Иван" * 75 + "@почта.рф",
+]
+
+
+@pytest.mark.parametrize("username", LONG_LOGINS)
+@pytest.mark.parametrize("path", ["/login", "/admin/login/"])
+def test_an_over_long_login_is_a_form_error_not_a_500(client, merchant, path, username):
+    response = client.post(path, {"username": username, "password": "wrong-password"})
+
+    assert response.status_code == 200
+    assert "username" in response.context["form"].errors
+    assert "_auth_user_id" not in client.session
+    assert all(len(a.username or "") <= 255 for a in AccessAttempt.objects.all())
+
+
+@pytest.mark.parametrize("path", ["/login", "/admin/login/"])
+def test_an_over_long_password_is_refused_before_hashing(client, merchant, path):
+    response = client.post(path, {"username": merchant.email, "password": "x" * 5000})
+    assert response.status_code == 200
+    assert "password" in response.context["form"].errors
+
+
+def test_a_login_that_lower_casing_lengthens_is_stored_cut_to_255(client):
+    # "İ".lower() is two characters: 200 of them pass the 254-character form limit and become
+    # 400 characters in the axes key, which must still fit its 255-character column.
+    username = "İ" * 200
+    response = client.post("/login", {"username": username, "password": "wrong-password"})
+
+    assert response.status_code == 200
+    attempt = AccessAttempt.objects.get()
+    assert len(attempt.username) == 255
+
+
+def test_the_lockout_key_is_cut_whatever_the_caller_passes(rf):
+    from apps.accounts.lockout import lockout_username
+
+    request = rf.post("/login", {"username": "Ж" * 300})
+    assert len(lockout_username(request)) == 255
+    assert len(lockout_username(request, {"username": "Ж" * 300})) == 255
+    assert lockout_username(request, {"username": None}) is None
+    assert lockout_username(rf.post("/login", {})) is None
+
+
+def test_repeated_long_logins_still_lock_out(client):
+    username = "ж" * 250 + "@x.ru"  # 255 characters: over the form's 254
+    for _ in range(LIMIT):
+        response = client.post("/login", {"username": username, "password": "wrong"})
+    # Refused by the form, never authenticated: nothing to count, nothing stored, no 500.
+    assert response.status_code == 200
+    assert not AccessAttempt.objects.exists()
