@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
@@ -48,13 +48,41 @@ def _remember_language(response: HttpResponse, language: str) -> HttpResponse:
     return response
 
 
+# A longer ``next`` is no page of ours, and a huge Location header breaks proxies.
+NEXT_MAX_LENGTH = 2000
+
+
+def is_safe_local_path(request: HttpRequest, target: str | None) -> bool:
+    """``target`` is a path on this site ("/profile?tab=1"), never a host, scheme or bare word.
+
+    url_has_allowed_host_and_scheme() also accepts relative references such as "abc"; redirect()
+    would then try to reverse "abc" as a URL name (NoReverseMatch, a 500), and a browser would
+    resolve it against the current page. Only absolute paths are followed.
+    """
+    return (
+        isinstance(target, str)
+        and 0 < len(target) <= NEXT_MAX_LENGTH
+        and target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    )
+
+
 def _safe_next(request: HttpRequest, fallback: str = "home") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse(fallback)
+    return target if is_safe_local_path(request, target) else reverse(fallback)
+
+
+class LocalNextMixin:
+    """For Django's login/logout views: ``next`` must pass is_safe_local_path too."""
+
+    request: HttpRequest
+
+    def get_redirect_url(self) -> str:
+        target = super().get_redirect_url()  # type: ignore[misc]
+        return target if is_safe_local_path(self.request, target) else ""
 
 
 # --- Sign-up and email confirmation -------------------------------------------------------------
@@ -108,7 +136,7 @@ def resend_confirmation(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_email_confirmed:
         messages.info(request, _("Your email address was already confirmed."))
-        return redirect(_safe_next(request))
+        return HttpResponseRedirect(_safe_next(request))
     if request.method == "GET":
         return render(request, "accounts/resend_confirmation.html")
     try:
@@ -121,13 +149,13 @@ def resend_confirmation(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, _("We sent a new confirmation link to %(email)s.")
                          % {"email": user.email})
-    return redirect(_safe_next(request))
+    return HttpResponseRedirect(_safe_next(request))
 
 
 # --- Login and logout ---------------------------------------------------------------------------
 
 
-class LoginView(auth_views.LoginView):
+class LoginView(LocalNextMixin, auth_views.LoginView):
     """Django's login (``next`` limited to our own host); axes counts the failures."""
 
     template_name = "accounts/login.html"
@@ -139,7 +167,7 @@ class LoginView(auth_views.LoginView):
         return _remember_language(response, form.get_user().language)
 
 
-class LogoutView(auth_views.LogoutView):
+class LogoutView(LocalNextMixin, auth_views.LogoutView):
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         response = super().post(request, *args, **kwargs)
         messages.info(request, _("You have logged out."))

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail, signing
 from django.core.cache import cache
 from django.test import Client, override_settings
+from django.utils.encoding import iri_to_uri
 
 from apps.accounts import services
 from apps.accounts.tests.conftest import link_in_last_email
@@ -197,3 +198,35 @@ def test_the_banner_shows_until_the_address_is_confirmed(client, unconfirmed):
     assert 'id="banner-unconfirmed-email"' in client.get("/profile").content.decode()
     client.get(f"/confirm-email/{make_confirmation_token(unconfirmed)}")
     assert 'id="banner-unconfirmed-email"' not in client.get("/profile").content.decode()
+
+
+BAD_NEXT = [
+    "abc",  # a bare word: redirect() took it for a URL name (NoReverseMatch, a 500)
+    "profile",
+    "javascript:alert(1)",
+    "http://testserver/profile",  # absolute URLs are not followed, even to this host
+    "/\\evil.example/",
+    "\\\\evil.example/",
+    "/" + "x" * 5000,
+    " /profile",
+]
+
+
+@pytest.mark.parametrize("target", BAD_NEXT)
+@pytest.mark.parametrize("confirmed", [False, True])
+def test_resend_falls_back_home_for_any_next_that_is_not_a_local_path(
+    client, unconfirmed, target, confirmed
+):
+    unconfirmed.is_email_confirmed = confirmed
+    unconfirmed.save()
+    client.force_login(unconfirmed)
+    response = client.post("/resend-confirm", {"next": target})
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["/profile", "/profile?tab=1", "/ж/путь"])
+def test_resend_follows_a_local_path(client, unconfirmed, target):
+    client.force_login(unconfirmed)
+    response = client.post("/resend-confirm", {"next": target})
+    assert response.status_code == 302
+    assert response["Location"] == iri_to_uri(target)

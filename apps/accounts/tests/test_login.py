@@ -271,3 +271,19 @@ def test_repeated_long_logins_still_lock_out(client):
     # Refused by the form, never authenticated: nothing to count, nothing stored, no 500.
     assert response.status_code == 200
     assert not AccessAttempt.objects.exists()
+
+
+@pytest.mark.parametrize("target", ["abc", "http://testserver/profile", "/" + "x" * 5000])
+def test_login_and_logout_ignore_a_next_that_is_not_a_local_path(client, merchant, target):
+    response = client.post("/login", {"username": merchant.email, "password": PASSWORD,
+                                      "next": target})
+    assert response.status_code == 302 and response["Location"] == "/"
+    response = client.post("/logout", {"next": target})
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_the_login_page_does_not_echo_a_foreign_next(client):
+    html = client.get("/login?next=https://evil.example/").content.decode()
+    assert '<input type="hidden" name="next"' not in html
+    html = client.get("/login?next=/profile").content.decode()
+    assert '<input type="hidden" name="next" value="/profile">' in html
