@@ -40,7 +40,6 @@ messages: install
 
 migrate: compilemessages
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
 	$(PY) manage.py setup_schedules
 
 # The sandbox and the demo's outbound webhooks must know where this server listens.
