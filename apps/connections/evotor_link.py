@@ -37,6 +37,16 @@ log = logging.getLogger(__name__)
 
 
 NOT_YET_SENT = "Evotor has not sent the cloud token yet."
+BAD_STORED_CREDENTIAL = "The stored Evotor token is not a valid token; connect Evotor again."
+# Evotor's cloud tokens are UUIDs; other printable-ASCII forms are tolerated, but anything else
+# cannot even be sent (an HTTP header is Latin-1 at most), so it is refused where it comes in.
+EVOTOR_TOKEN_MAX_LENGTH = 200
+_TOKEN = re.compile(rf"[\x21-\x7e]{{1,{EVOTOR_TOKEN_MAX_LENGTH}}}")
+
+
+def is_evotor_token(value: str) -> bool:
+    """Whether ``value`` can be an Evotor cloud token: printable ASCII, no spaces, bounded."""
+    return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
 
 
 class EvotorLinkError(Exception):
@@ -52,6 +62,9 @@ def connect_evotor_manually(
     reason (token refused, Evotor unreachable, no stores, another Evotor account, taken).
     """
     token = token.strip()
+    if not is_evotor_token(token):
+        raise EvotorLinkError(_("This is not an Evotor token. Copy it again from the EvoSync "
+                                "app in your Evotor account."))
     stores = _stores_for(token, client)
     connection = _attach(user, _evotor_user_id(stores), token)
     log.info("Evotor connected by hand: user %s, connection %s", user.pk, connection.pk)
@@ -131,9 +144,11 @@ def check_evotor(
         # Linked through user/verify, but Evotor never sent the token (user/token).
         return record_check(connection, ConnectionState.REVOKED, NOT_YET_SENT)
     try:
-        client = client or providers.evotor_client(
-            connection.cloud_token, interactive=interactive
-        )
+        token = connection.cloud_token
+        if not is_evotor_token(token):
+            # Stored before tokens were checked on the way in; only a new one can fix it.
+            return record_check(connection, ConnectionState.REVOKED, BAD_STORED_CREDENTIAL)
+        client = client or providers.evotor_client(token, interactive=interactive)
         client.list_stores()
     except (ApiError, TokenDecryptionError) as exc:
         state = state_after_error(exc)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import re
 from collections.abc import Callable
 from functools import wraps
@@ -23,7 +22,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from apps.connections import evotor_accounts, services
+from apps.connections import evotor_accounts, evotor_link, jsonbody, services
 from apps.connections.models import EVOTOR_USER_ID_PATTERN
 
 AUTH_FAILURE_LIMIT = 10
@@ -104,9 +103,9 @@ def parse_json_object(request: HttpRequest) -> dict[str, Any]:
     if len(request.body) > MAX_BODY_BYTES:
         raise WebhookError(400, 2001, "body too large")
     try:
-        body = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise WebhookError(400, 2001, "body is not valid JSON") from None
+        body = jsonbody.loads(request.body)
+    except jsonbody.InvalidJson as exc:
+        raise WebhookError(400, 2001, str(exc)) from None
     if not isinstance(body, dict):
         raise WebhookError(400, 2001, "body must be a JSON object")
     return body
@@ -196,7 +195,10 @@ def user_create(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
 def user_token(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
     """Store the merchant's cloud token (sent after the app is installed)."""
     user_id = evotor_user_id(body)
-    token = required_string(body, "token", 1024)
+    token = required_string(body, "token", evotor_link.EVOTOR_TOKEN_MAX_LENGTH)
+    if not evotor_link.is_evotor_token(token):
+        # It could never be sent back to Evotor (headers are ASCII), so it is not kept at all.
+        raise WebhookError(400, 2003, "token must be printable ASCII without spaces", "token")
     services.store_evotor_cloud_token(user_id, token)
     return JsonResponse({})
 
@@ -215,5 +217,5 @@ def installation_event(request: HttpRequest, body: dict[str, Any]) -> JsonRespon
     if not isinstance(data, dict):
         raise WebhookError(400, 2002, "required field is missing", "data")
     user_id = evotor_user_id(data)
-    services.record_installation_event(event_id, event_type, user_id, body)
+    services.record_installation_event(event_id, event_type, user_id, jsonbody.storable(body))
     return JsonResponse({})

@@ -185,3 +185,35 @@ def test_page_shows_status_and_never_the_token(page, evotor_connection):
     assert 'id="evotor-state" data-state="online"' in html
     assert EVOTOR_USER in html
     assert CLOUD_TOKEN not in html and evotor_connection.cloud_token_encrypted not in html
+
+
+@pytest.mark.parametrize(
+    "token", ["токен-эвотора", "9b6f3c1e-2d4a-4f7b-8c5e-1a2b3c4d5e6Ж", "é" * 36, "a b", "x" * 201]
+)
+def test_a_token_that_is_not_printable_ascii_is_a_field_error_without_calling_evotor(
+    page, api, token
+):
+    response = page.post("/evotor", {"token": token})
+    assert response.status_code == 200 and _field_errors(response)
+    assert len(api.calls) == 0
+    assert not EvotorConnection.objects.exists()
+
+
+def test_a_token_of_another_ascii_form_is_accepted(page, merchant, api):
+    evotor_stores(api, store_json())
+    response = page.post("/evotor", {"token": "evo_Tk.9b6f3c1e:2d4a/4f7b+8c5e=="})
+    assert response.status_code == 302
+    assert EvotorConnection.objects.get(user=merchant).cloud_token.startswith("evo_Tk.")
+
+
+def test_test_button_with_a_malformed_stored_token_revokes_instead_of_failing(
+    page, evotor_connection, api
+):
+    """A token stored before tokens were checked on the way in (e.g. by user/token)."""
+    evotor_connection.cloud_token = "токен-с-кириллицей"
+    evotor_connection.save()
+    response = page.post("/evotor/test", follow=True)
+    assert response.status_code == 200 and len(api.calls) == 0
+    evotor_connection.refresh_from_db()
+    assert evotor_connection.state == ConnectionState.REVOKED
+    assert "not a valid token" in evotor_connection.last_error

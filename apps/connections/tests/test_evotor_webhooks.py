@@ -410,3 +410,49 @@ def test_create_claims_a_connection_that_already_has_its_token(
 
 def test_create_requires_server_auth(evotor):
     assert evotor("/api/v1/user/create", _create_body(), auth=None).status_code == 401
+
+
+# --- malformed input never reaches a 500 ---------------------------------------------------------
+
+ALL_ENDPOINTS = [*ENDPOINTS, "/api/v1/user/create"]
+
+
+@pytest.mark.parametrize("path", ALL_ENDPOINTS)
+def test_deeply_nested_bodies_are_2001(evotor, path):
+    response = evotor(path, "[" * 10_000 + "]" * 10_000)
+    assert response.status_code == 400 and _errors(response)[0]["code"] == 2001
+    assert _nothing_stored()
+
+
+@pytest.mark.parametrize("path", ALL_ENDPOINTS)
+@pytest.mark.parametrize("body", ['{"userId": NaN}', '{"a": [' + "9" * 20_000 + "]}"])
+def test_unusable_numbers_are_2001(evotor, path, body):
+    response = evotor(path, body)
+    assert response.status_code == 400 and _errors(response)[0]["code"] == 2001
+    assert _nothing_stored()
+
+
+@pytest.mark.parametrize(
+    "token", ["токен-из-эвотора", "9b6f3c1e 2d4a", "ä" * 36, "x" * 201, CLOUD_TOKEN + "\u200b"]
+)
+def test_user_token_refuses_a_token_that_is_not_printable_ascii_and_stores_nothing(
+    evotor, token
+):
+    response = evotor("/api/v1/user/token", {"userId": EVOTOR_USER, "token": token})
+    assert response.status_code == 400
+    assert _errors(response)[0]["code"] == 2003 and _errors(response)[0]["subject"] == "token"
+    assert _nothing_stored()
+
+
+def test_installation_event_with_a_number_beyond_float_is_stored_as_text(evotor):
+    body = json.dumps(_installation()).replace('"version": 2', '"version": 1e5000')
+    assert evotor("/api/v2/installation/event", body).status_code == 200
+    assert WebhookEvent.objects.get().payload["version"] == "1E+5000"
+
+
+def test_non_ascii_authorization_is_401(evotor):
+    response = evotor("/api/v1/user/token", TOKEN_BODY, auth="Bearer токен")
+    assert response.status_code == 401 and _errors(response)[0]["code"] == 1001
+    basic = evotor("/api/v1/user/token", TOKEN_BODY, auth="Basic Жж==")
+    assert basic.status_code == 401
+    assert _nothing_stored()

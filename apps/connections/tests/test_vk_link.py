@@ -392,3 +392,26 @@ def test_tokens_never_reach_the_page(page, vk_connection):
     html = page.get("/vk").content.decode() + page.get("/connections").content.decode()
     for secret in (VK_TOKEN, VK_REFRESH, vk_connection.access_token_encrypted):
         assert secret not in html
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["[/", "http://[::1", "https://[vk.com/x", "0", "-0", "9" * 25, "١٢٣", "vk.com:99999/x"],
+)
+def test_community_refs_that_break_url_or_number_parsing_are_form_errors(
+    page, without_community, api, typed
+):
+    response = page.post("/vk/community", {"community": typed})
+    assert response.status_code == 200
+    assert _errors(response, "community_form", "community")
+    assert [c for c in api.calls if "groups.getById" in c.request.url] == []
+    without_community.refresh_from_db()
+    assert without_community.group_id is None
+
+
+@pytest.mark.parametrize("token", ["токен", "vk1.a.abc def", "x" * 1001])
+def test_a_pasted_vk_token_must_be_printable_ascii(page, api, token):
+    response = page.post("/vk/token", {"token": token})
+    assert response.status_code == 200
+    assert _errors(response, "token_form", "token")
+    assert len(api.calls) == 0 and not VkConnection.objects.exists()
