@@ -61,11 +61,18 @@ class UserHealth:
     user_id: int
     results: list[CheckResult] = field(default_factory=list)
     emailed: list[str] = field(default_factory=list)
+    # Services whose check raised something unexpected (a bug, the database): logged in full.
+    crashed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.crashed
 
     def summary(self) -> str:
         checked = ", ".join(f"{r.service} {r.state}" for r in self.results) or "nothing checked"
         emailed = f"; emailed about {', '.join(self.emailed)}" if self.emailed else ""
-        return f"user {self.user_id}: {checked}{emailed}"
+        crashed = f"; could not check {', '.join(self.crashed)}" if self.crashed else ""
+        return f"user {self.user_id}: {checked}{emailed}{crashed}"
 
 
 def check_user(user_id: int) -> UserHealth:
@@ -75,13 +82,24 @@ def check_user(user_id: int) -> UserHealth:
     if user is None:
         return health
     for connection in _merchant_connections(user):
-        if not connection.has_token:
-            continue  # linked in Evotor, token not sent yet: nothing to check or report
-        if _worth_checking(connection):
-            health.results.append(check_connection(connection))
-        if notify_if_due(connection, user):
-            health.emailed.append(_service_name(connection))
+        try:
+            _check_and_notify(connection, user, health)
+        except Exception:
+            # One odd connection (a bug, bad stored data) must not hide the other one, nor,
+            # in the callers' loops, every merchant after this one.
+            log.exception("Health check of %s connection %s failed", _service_name(connection),
+                          connection.pk)
+            health.crashed.append(_service_name(connection))
     return health
+
+
+def _check_and_notify(connection: Connection, user: User, health: UserHealth) -> None:
+    if not connection.has_token:
+        return  # linked in Evotor, token not sent yet: nothing to check or report
+    if _worth_checking(connection):
+        health.results.append(check_connection(connection))
+    if notify_if_due(connection, user):
+        health.emailed.append(_service_name(connection))
 
 
 def _needs_attention() -> Q:

@@ -323,3 +323,60 @@ def test_a_link_whose_token_never_came_is_neither_checked_nor_reported(api, merc
     health.check_user(merchant.pk)
     assert [c.request.url for c in api.calls if "evotor" in c.request.url] == []
     assert mail.outbox == []
+
+
+# --- one merchant's failure stops nobody else -----------------------------------------------------
+
+
+def test_a_malformed_stored_token_is_revoked_not_raised(api, merchant, evotor_connection):
+    evotor_connection.cloud_token = "токен"
+    evotor_connection.save()
+    result = health.check_user(merchant.pk)
+    assert [(r.service, r.state) for r in result.results] == [("evotor", "revoked")]
+    assert result.ok and len(api.calls) == 0
+
+
+def test_a_crashing_check_is_logged_and_the_other_service_still_checked(
+    healthy, merchant, monkeypatch, caplog
+):
+    real = health.check_connection
+
+    def crash_on_evotor(connection, **kwargs):
+        if isinstance(connection, EvotorConnection):
+            raise RuntimeError("boom")
+        return real(connection, **kwargs)
+
+    monkeypatch.setattr(health, "check_connection", crash_on_evotor)
+    result = health.check_user(merchant.pk)
+    assert [(r.service, r.state) for r in result.results] == [("vk", "online")]
+    assert not result.ok and result.crashed == ["evotor"]
+    assert result.summary().endswith("could not check evotor")
+    assert "Health check of evotor connection" in caplog.text
+
+
+def test_check_connections_checks_everyone_then_exits_non_zero(api, monkeypatch, capsys):
+    first = _merchant_with_connection("first@example.com", 1)
+    second = _merchant_with_connection("second@example.com", 2)
+    evotor_stores(api, store_json())
+    real = health.check_user
+
+    def crash_first(user_id):
+        if user_id == first.user_id:
+            raise RuntimeError("database went away")
+        return real(user_id)
+
+    monkeypatch.setattr(health, "check_user", crash_first)
+    with pytest.raises(CommandError, match="1 merchant"):
+        call_command("check_connections")
+    out = capsys.readouterr()
+    assert f"user {second.user_id}: evotor online" in out.out
+    assert "Checked 2 merchant(s)." in out.out
+    assert f"user {first.user_id}: check failed" in out.err
+
+
+def test_check_connections_exits_non_zero_when_a_service_check_crashed(
+    healthy, merchant, monkeypatch
+):
+    monkeypatch.setattr(health, "check_connection", lambda connection, **kw: 1 / 0)
+    with pytest.raises(CommandError, match="could not be checked"):
+        call_command("check_connections", "--email", merchant.email)
