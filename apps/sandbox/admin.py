@@ -69,7 +69,16 @@ class VkTokenAdmin(admin.ModelAdmin):
 
 @admin.register(models.VkMarketItem)
 class VkMarketItemAdmin(admin.ModelAdmin):
-    list_display = ["title", "group", "price", "sku", "is_hidden", "is_removed", "updated_at"]
+    list_display = [
+        "title",
+        "group",
+        "price",
+        "sku",
+        "is_hidden",
+        "is_removed",
+        "rejected_at",
+        "updated_at",
+    ]
     list_filter = ["is_hidden", "is_removed"]
     list_select_related = ["group"]
     search_fields = ["title", "sku"]
@@ -115,3 +124,8 @@ class OutboundDeliveryAdmin(admin.ModelAdmin):
     list_display = ["kind", "url", "status_code", "attempts", "created_at"]
     list_filter = ["kind"]
     readonly_fields = ["kind", "url", "delivery_id", "body", "status_code", "attempts", "error"]
+
+
+@admin.register(models.VkModerationRule)
+class VkModerationRuleAdmin(admin.ModelAdmin):
+    list_display = ["name_contains", "remaining", "title", "created_at"]

@@ -39,6 +39,12 @@ urlpatterns = [
     path("control/vk/tokens/expire", control.vk_token_expire, name="control-vk-token-expire"),
     path("control/vk/groups/<int:group_id>/market", control.vk_market, name="control-vk-market"),
     path("control/vk/groups/<int:group_id>/caps", control.vk_caps, name="control-vk-caps"),
+    path("control/vk/items/<int:item_id>/reject", control.vk_item_reject, name="control-vk-reject"),
+    path(
+        "control/vk/moderation/rules",
+        control.vk_moderation_rules,
+        name="control-vk-moderation-rules",
+    ),
     path(
         "control/evotor/tokens/revoke",
         control.evotor_token_revoke,

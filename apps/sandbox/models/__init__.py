@@ -4,7 +4,13 @@ Everything lives in these tables (not in process memory) so that the web process
 a management command all see the same stores, items and tokens.
 """
 
-from .control import OutboundDelivery, RateCounter, SandboxConfig, SandboxFault
+from .control import (
+    OutboundDelivery,
+    RateCounter,
+    SandboxConfig,
+    SandboxFault,
+    VkModerationRule,
+)
 from .evotor import (
     EvotorAccount,
     EvotorProduct,
@@ -41,6 +47,7 @@ __all__ = [
     "VkIdAuthCode",
     "VkIdRefreshToken",
     "VkMarketItem",
+    "VkModerationRule",
     "VkPhoto",
     "VkToken",
     "VkUser",

@@ -75,6 +75,17 @@ class SandboxFault(models.Model):
     http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
     latency = models.FloatField(_("added latency, s"), default=0.0)
     timeout = models.BooleanField(_("time out"), default=False)
+    # VK answers error 14 in two shapes (vk-api.md §1, §9): the legacy image captcha and the
+    # current "not a robot" page the user must open.
+    CAPTCHA_LEGACY = "legacy"
+    CAPTCHA_REDIRECT = "redirect"
+    CAPTCHA_STYLES = [
+        (CAPTCHA_LEGACY, _("captcha_sid + captcha_img")),
+        (CAPTCHA_REDIRECT, _("redirect_uri + remixstlid")),
+    ]
+    captcha_style = models.CharField(
+        _("captcha shape (error 14)"), max_length=10, choices=CAPTCHA_STYLES, default=CAPTCHA_LEGACY
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -128,3 +139,22 @@ class OutboundDelivery(models.Model):
     def delivered(self) -> bool:
         # Evotor counts any answer below 500 as delivered (evotor-api.md §10.1).
         return self.status_code is not None and self.status_code < 500
+
+
+class VkModerationRule(models.Model):
+    """VK moderation rejects the next ``remaining`` items whose name contains ``name_contains``
+    (case-insensitive; null = every such item until the rule is deleted)."""
+
+    name_contains = models.CharField(_("name contains"), max_length=100)
+    remaining = models.PositiveIntegerField(_("items left"), null=True, blank=True)
+    title = models.CharField(_("rejection title"), max_length=200, blank=True, default="")
+    description = models.TextField(_("rejection description"), blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sandbox VK moderation rule")
+        verbose_name_plural = _("sandbox VK moderation rules")
+
+    def __str__(self) -> str:
+        left = self.remaining if self.remaining is not None else "∞"
+        return f"reject «{self.name_contains}» ×{left}"

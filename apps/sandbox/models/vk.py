@@ -91,6 +91,10 @@ class VkToken(models.Model):
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     is_revoked = models.BooleanField(_("revoked"), default=False)
     source = models.CharField(_("issued by"), max_length=20, default="manual")
+    # The VK ID grant a token came from (client + device), so revoking it can find the
+    # refresh tokens issued alongside; blank for pasted and community tokens.
+    client_id = models.CharField(_("VK ID client id"), max_length=100, blank=True, default="")
+    device_id = models.CharField(_("VK ID device id"), max_length=100, blank=True, default="")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -125,6 +129,10 @@ class VkMarketItem(models.Model):
     dimension_height = models.PositiveIntegerField(null=True, blank=True)
     dimension_length = models.PositiveIntegerField(null=True, blank=True)
     weight = models.PositiveIntegerField(null=True, blank=True)
+    # Set when VK moderation rejected the item: market.get/getById then add ``reject_info``.
+    rejected_at = models.DateTimeField(_("rejected by moderation at"), null=True, blank=True)
+    reject_title = models.CharField(_("rejection title"), max_length=200, blank=True, default="")
+    reject_description = models.TextField(_("rejection description"), blank=True, default="")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
@@ -140,6 +148,10 @@ class VkMarketItem(models.Model):
     def vk_id(self) -> int:
         """The id VK shows for this item (not the pk: see services/vk_ids.py)."""
         return ITEM.public(self.pk)
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.rejected_at is not None
 
 
 class VkPhoto(models.Model):

@@ -12,7 +12,7 @@ from typing import Any
 
 from apps.sandbox.models import EvotorAccount, EvotorProduct, EvotorProductGroup, OutboundDelivery
 
-from . import faults, outbound
+from . import faults, outbound, vk_moderation
 from .config import config_as_dict, get_config, update_config
 from .seed import touch_products
 
@@ -47,6 +47,7 @@ def add_fault(payload: Mapping[str, Any]) -> dict[str, Any]:
         http_status=_int_or_none(payload, "http_status"),
         latency=float(payload.get("latency") or 0),
         timeout=bool(payload.get("timeout")),
+        captcha_style=str(payload.get("captcha") or payload.get("captcha_style") or "legacy"),
     )
     return {"id": faults.add_fault(spec).pk}
 
@@ -79,6 +80,30 @@ def set_caps(group_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
     caps = {name: _int_or_none(payload, name) for name in names if name in payload}
     faults.set_caps(group_id, **caps)
     return {"group_id": group_id, **caps}
+
+
+def reject_item(item_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"title"?, "description"?, "rejected"?: true}``; ``rejected: false`` lifts it."""
+    if payload.get("rejected", True) is False or payload.get("rejected") == "false":
+        item = vk_moderation.accept_item(item_id)
+    else:
+        item = vk_moderation.reject_item(
+            item_id,
+            title=str(payload.get("title") or ""),
+            description=str(payload.get("description") or ""),
+        )
+    return {"item_id": item.vk_id, "reject_info": vk_moderation.reject_info(item)}
+
+
+def add_moderation_rule(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"name_contains", "count"? (null: until cleared), "title"?, "description"?}``."""
+    rule = vk_moderation.add_rule(
+        _text(payload, "name_contains"),
+        count=_int_or_none(payload, "count") if "count" in payload else 1,
+        title=str(payload.get("title") or ""),
+        description=str(payload.get("description") or ""),
+    )
+    return {"id": rule.pk}
 
 
 def revoke_evotor_token(payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -44,6 +44,7 @@ class FaultSpec:
     http_status: int | None = None
     latency: float = 0.0
     timeout: bool = False
+    captcha_style: str = SandboxFault.CAPTCHA_LEGACY
 
     def validate(self) -> None:
         if self.service not in SERVICES:
@@ -62,6 +63,9 @@ class FaultSpec:
             raise ValueError("http_status must be 400..599")
         if self.latency < 0:
             raise ValueError("latency must not be negative")
+        styles = {style for style, _label in SandboxFault.CAPTCHA_STYLES}
+        if self.captcha_style not in styles:
+            raise ValueError(f"captcha style must be one of {sorted(styles)}")
         if not (self.error_code or self.http_status or self.latency or self.timeout):
             raise ValueError("a fault needs an error code, an HTTP status, latency or timeout")
 
@@ -77,6 +81,7 @@ def add_fault(spec: FaultSpec) -> SandboxFault:
         http_status=spec.http_status,
         latency=spec.latency,
         timeout=spec.timeout,
+        captcha_style=spec.captcha_style,
     )
 
 
@@ -134,6 +139,7 @@ def list_faults() -> list[dict[str, Any]]:
             "http_status": f.http_status,
             "latency": f.latency,
             "timeout": f.timeout,
+            "captcha_style": f.captcha_style,
         }
         for f in SandboxFault.objects.order_by("pk")
     ]

@@ -126,5 +126,5 @@ def _inner_call(ctx: VkContext, method: str, params: dict[str, str]) -> Any:
     if fault is not None:
         before(fault)
         if fault.error_code:
-            raise injected(fault.error_code)
+            raise injected(fault.error_code, fault.captcha_style)
     return _run(ctx.with_params(Params(params)), spec)

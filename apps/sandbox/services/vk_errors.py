@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 # code -> the schema's short message. A detail, when VK gives one, follows after ": ".
@@ -82,10 +83,28 @@ class VkApiError(Exception):
         return {"method": method, "error_code": self.code, "error_msg": self.message}
 
 
-def injected(code: int) -> VkApiError:
-    """The error for a fault code, with the extra keys VK adds for that code."""
+def injected(code: int, captcha_style: str = "legacy") -> VkApiError:
+    """The error for a fault code, with the extra keys VK adds for that code.
+
+    Error 14 comes in two shapes (vk-api.md §1, §9): ``legacy`` — an image to solve,
+    ``captcha_sid`` + ``captcha_img``; ``redirect`` — today's "not a robot" page the user must
+    open, ``redirect_uri`` + ``remixstlid`` (the cookie that page is bound to).
+    """
+    if code == 14 and captcha_style == "redirect":
+        session = secrets.token_urlsafe(24)
+        return VkApiError(
+            code,
+            redirect_uri=(
+                "https://id.vk.com/not_robot_captcha?domain=vk.com"
+                f"&session_token={session}&variant=popup&blank=1"
+            ),
+            remixstlid=str(secrets.randbelow(10**19)),
+        )
     if code == 14:
-        return VkApiError(code, captcha_sid="2718281828", captcha_img="https://vk.com/captcha.php")
+        sid = str(secrets.randbelow(10**12))
+        return VkApiError(
+            code, captcha_sid=sid, captcha_img=f"https://api.vk.com/captcha.php?sid={sid}&s=1"
+        )
     if code == 17:
         return VkApiError(code, redirect_uri="https://vk.com/login?act=validate")
     if code == 5:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from apps.sandbox.models import SandboxConfig, VkGroup, VkMarketItem, VkPhoto
 
-from . import vk_objects
+from . import vk_moderation, vk_objects
 from .vk_categories import is_known
 from .vk_common import VkContext, has_bad_links, market_group, vk_length
 from .vk_errors import NOTHING_TO_CHANGE, PHOTO_TAKEN, PHOTO_UNDEFINED, VkApiError, param
@@ -171,6 +171,7 @@ def add_item(ctx: VkContext) -> dict[str, int]:
     item = VkMarketItem.objects.create(group=group, **data.values)
     if data.main_photo_id is not None or data.photo_ids:
         attach_photos(item, group, data.main_photo_id, data.photo_ids or [])
+    vk_moderation.moderate(item)
     return {"market_item_id": item.vk_id}
 
 
@@ -192,6 +193,7 @@ def edit_item(ctx: VkContext) -> int:
         setattr(item, name, value)
     item.updated_at = timezone.now()
     item.save(update_fields=[*changes, "updated_at"])
+    vk_moderation.moderate(item, set(changes) | ({"photos"} if photos_changed else set()))
     return 1
 
 

@@ -10,6 +10,7 @@ from apps.sandbox.models import VkAlbum, VkAlbumItem, VkGroup, VkMarketItem, VkP
 
 from .vk_categories import item_category
 from .vk_ids import ALBUM
+from .vk_moderation import reject_info
 
 RUB = {"id": 643, "name": "RUB", "title": "₽"}
 SERVICE_ALBUM = -53  # product photos live in the community's service album (vk-api.md §5.4)
@@ -104,6 +105,9 @@ def item_json(
         data["dimensions"] = dict(zip(("width", "height", "length"), dimensions, strict=True))
     if item.weight is not None:
         data["weight"] = item.weight
+    rejection = reject_info(item)
+    if rejection is not None:
+        data["reject_info"] = rejection
     if extended:
         data.update(
             photos=[photo_json(p, owner_id, base_url) for p in photos],

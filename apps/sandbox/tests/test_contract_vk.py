@@ -27,6 +27,7 @@ from apps.connections.clients import (
     vk_calls,
 )
 from apps.sandbox.models import VkMarketItem, VkPhoto
+from apps.sandbox.services import vk_moderation
 from apps.sandbox.services.vk_ids import PHOTO
 from apps.sandbox.services.world import (
     inject_fault,
@@ -358,3 +359,27 @@ def test_a_lost_reply_of_market_add_is_not_repeated(make_client, vk, photo_id, h
     assert not caught.value.retryable and client.requests_made == 1
     # VK did create it: the sync must adopt it by sku rather than add it again.
     assert VkMarketItem.objects.get().sku == "evotor-77"
+
+
+def test_the_current_captcha_shape_reaches_the_client_as_redirect_uri(client, vk):
+    inject_fault("vk", "market.get", count=1, error_code=14, captcha_style="redirect")
+
+    with pytest.raises(CaptchaError) as caught:
+        client.get_items(vk.group_id)
+
+    assert caught.value.redirect_uri.startswith("https://id.vk.com/not_robot_captcha?")
+    assert caught.value.captcha_sid is None and client.requests_made == 1
+
+
+def test_a_moderation_rejection_reaches_the_client_as_reject_info(client, vk):
+    rejected = make_vk_item(vk.group)
+    accepted = make_vk_item(vk.group)
+    vk_moderation.reject_item(rejected.vk_id, title="Запрещённый товар")
+
+    by_id = {i.id: i for i in client.get_items(vk.group_id)}
+    [again] = client.get_items_by_id(vk.group_id, [rejected.vk_id])
+
+    assert by_id[accepted.vk_id].reject_info is None
+    info = by_id[rejected.vk_id].reject_info
+    assert info is not None and (info.title, info.moderation_status) == ("Запрещённый товар", 2)
+    assert again.reject_info == info

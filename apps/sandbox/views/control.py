@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
-from apps.sandbox.services import control, faults
+from apps.sandbox.services import control, faults, vk_moderation
 
 TOKEN_HEADER = "X-Sandbox-Control-Token"  # noqa: S105 - a header name
 Handler = Callable[..., dict[str, Any] | list[Any]]
@@ -97,6 +97,22 @@ def vk_market(request: HttpRequest, payload: dict[str, Any], group_id: int) -> d
 @control_endpoint("POST")
 def vk_caps(request: HttpRequest, payload: dict[str, Any], group_id: int) -> dict[str, Any]:
     return control.set_caps(group_id, payload)
+
+
+@control_endpoint("POST")
+def vk_item_reject(request: HttpRequest, payload: dict[str, Any], item_id: int) -> dict[str, Any]:
+    return control.reject_item(item_id, payload)
+
+
+@control_endpoint("GET", "POST", "DELETE")
+def vk_moderation_rules(
+    request: HttpRequest, payload: dict[str, Any]
+) -> dict[str, Any] | list[Any]:
+    if request.method == "POST":
+        return control.add_moderation_rule(payload)
+    if request.method == "DELETE":
+        return {"deleted": vk_moderation.clear_rules()}
+    return vk_moderation.list_rules()
 
 
 @control_endpoint("POST")

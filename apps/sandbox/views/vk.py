@@ -38,7 +38,7 @@ def method(request: HttpRequest, name: str) -> HttpResponse:
         return HttpResponse(f"Injected HTTP {fault.http_status}", status=fault.http_status)
     if fault is not None and fault.error_code:
         echo = vk_dispatch.request_params(name, params, bool(token))
-        return _json({"error": injected(fault.error_code).as_error(echo)})
+        return _json({"error": injected(fault.error_code, fault.captcha_style).as_error(echo)})
     response = _json(vk_dispatch.handle(name, params, token, _api_root(request)))
     faults.after(fault)
     return response

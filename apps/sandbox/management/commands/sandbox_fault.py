@@ -4,12 +4,16 @@ manage.py sandbox_fault add vk market.add --code 6 --count 3
 manage.py sandbox_fault add vk execute --http-status 502
 manage.py sandbox_fault add evotor products --http-status 429 --count 2
 manage.py sandbox_fault add vk '*' --latency 1.5 --forever
+manage.py sandbox_fault add vk market.add --code 14 --captcha redirect
 manage.py sandbox_fault add vkid token --timeout
 manage.py sandbox_fault list | clear [--service vk]
 manage.py sandbox_fault revoke-token <vk token> | expire-token <vk token>
 manage.py sandbox_fault revoke-evotor-token <token> [--restore]
 manage.py sandbox_fault market <group id> --disable | --enable
 manage.py sandbox_fault caps <group id> --max-items 10 --max-albums 2 --max-items-per-album 5
+manage.py sandbox_fault reject <VK item id> [--title …] [--description …] | --accept
+manage.py sandbox_fault reject-rule 'вейп' --count 3     # moderation rejects the next 3 such items
+manage.py sandbox_fault reject-rules [--clear]
 manage.py sandbox_fault config vk_user_rate=2 evotor_rate_limit=100
 manage.py sandbox_fault token       # print the control endpoint's token
 """
@@ -23,8 +27,8 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import BooleanField
 
-from apps.sandbox.models import SandboxConfig
-from apps.sandbox.services import faults
+from apps.sandbox.models import SandboxConfig, SandboxFault
+from apps.sandbox.services import faults, vk_moderation
 from apps.sandbox.services.config import get_config, update_config
 
 
@@ -42,6 +46,12 @@ class Command(BaseCommand):
         add.add_argument("--http-status", type=int)
         add.add_argument("--latency", type=float, default=0.0, help="seconds")
         add.add_argument("--timeout", action="store_true", help="sleep past the client timeout")
+        add.add_argument(
+            "--captcha",
+            choices=[style for style, _label in SandboxFault.CAPTCHA_STYLES],
+            default=SandboxFault.CAPTCHA_LEGACY,
+            help="shape of error 14: legacy (captcha_sid/img) or redirect (redirect_uri)",
+        )
         sub.add_parser("list")
         clear = sub.add_parser("clear")
         clear.add_argument("--service", choices=sorted(faults.SERVICES))
@@ -58,6 +68,19 @@ class Command(BaseCommand):
         caps.add_argument("group_id", type=int)
         for cap in ("max-items", "max-albums", "max-items-per-album"):
             caps.add_argument(f"--{cap}", type=_cap)
+        reject = sub.add_parser("reject", help="VK moderation rejects an item")
+        reject.add_argument("item_id", type=int, help="VK item id (as market.add answered it)")
+        reject.add_argument("--title", default="")
+        reject.add_argument("--description", default="")
+        reject.add_argument("--accept", action="store_true", help="lift the rejection instead")
+        rule = sub.add_parser("reject-rule", help="reject the next N items whose name has TEXT")
+        rule.add_argument("text")
+        rule.add_argument("--count", type=int, default=1)
+        rule.add_argument("--forever", action="store_true", help="until cleared")
+        rule.add_argument("--title", default="")
+        rule.add_argument("--description", default="")
+        rules = sub.add_parser("reject-rules", help="list moderation rules")
+        rules.add_argument("--clear", action="store_true")
         config = sub.add_parser("config", help="set sandbox limits: name=value ...")
         config.add_argument("pairs", nargs="*")
         sub.add_parser("token", help="print the control token")
@@ -78,6 +101,7 @@ class Command(BaseCommand):
             http_status=options["http_status"],
             latency=options["latency"],
             timeout=options["timeout"],
+            captcha_style=options["captcha"],
         )
         fault = faults.add_fault(spec)
         self.stdout.write(f"fault {fault.pk}: {fault}")
@@ -111,6 +135,31 @@ class Command(BaseCommand):
             options["group_id"], **{k: (None if v == -1 else v) for k, v in caps.items()}
         )
         self.stdout.write(f"caps set: {caps}")
+
+    def do_reject(self, options: dict[str, Any]) -> None:
+        if options["accept"]:
+            vk_moderation.accept_item(options["item_id"])
+            self.stdout.write("item accepted by moderation")
+            return
+        vk_moderation.reject_item(
+            options["item_id"], title=options["title"], description=options["description"]
+        )
+        self.stdout.write("item rejected by moderation")
+
+    def do_reject_rule(self, options: dict[str, Any]) -> None:
+        rule = vk_moderation.add_rule(
+            options["text"],
+            count=None if options["forever"] else options["count"],
+            title=options["title"],
+            description=options["description"],
+        )
+        self.stdout.write(f"rule {rule.pk}: {rule}")
+
+    def do_reject_rules(self, options: dict[str, Any]) -> None:
+        if options["clear"]:
+            self.stdout.write(f"removed {vk_moderation.clear_rules()} rule(s)")
+            return
+        self.stdout.write(json.dumps(vk_moderation.list_rules(), indent=2, ensure_ascii=False))
 
     def do_config(self, options: dict[str, Any]) -> None:
         changes = {}
