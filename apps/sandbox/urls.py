@@ -32,6 +32,8 @@ urlpatterns = [
     # VK ID: VK_ID_URL=<site>/sandbox/vkid
     path("vkid/authorize", vkid.authorize, name="vkid-authorize"),
     path("vkid/oauth2/auth", vkid.token, name="vkid-token"),
+    path("vkid/oauth2/revoke", vkid.revoke, name="vkid-revoke"),
+    path("vkid/oauth2/logout", vkid.logout, name="vkid-logout"),
     # Control (control token or staff)
     path("control/faults", control.fault_list, name="control-faults"),
     path("control/config", control.config, name="control-config"),

@@ -1,4 +1,5 @@
-"""VK ID (OAuth 2.1 + PKCE) client: authorize URL, code exchange, refresh (vk-api.md §11).
+"""VK ID (OAuth 2.1 + PKCE) client: authorize URL, code exchange, refresh, revoke and logout
+(vk-api.md §11).
 
 Access tokens live about an hour; a refresh returns a new access *and* refresh token, which the
 caller must store. Neither the exchange nor the refresh is repeated after a reply may have been
@@ -191,6 +192,36 @@ class VkIdClient:
             form["scope"] = " ".join(scopes)
         return self._token_request(form, secrets=(refresh_token,), fallback_refresh=refresh_token)
 
+    def revoke(self, access_token: str) -> None:
+        """Withdraw the rights the merchant gave our application (``POST /oauth2/revoke``): the
+        access token and the refresh tokens of its grant stop working. For "disconnect VK".
+
+        Repeating it is harmless, so network failures and 5xx are retried.
+        Raises AuthError (invalid_token / invalid_grant: VK ID does not know the token — it
+        is already gone, which a disconnect may treat as done), PermanentError
+        (invalid_request / invalid_client: our configuration), RateLimitError (HTTP 429),
+        TransientError (5xx, network, once the retries are spent), ResponseFormatError.
+        """
+        self._session_request("oauth2/revoke", access_token)
+
+    def logout(self, access_token: str) -> None:
+        """End the merchant's VK ID session in our application (``POST /oauth2/logout``): the
+        access token and its refresh tokens stop working. Raises as :meth:`revoke`."""
+        self._session_request("oauth2/logout", access_token)
+
+    def _session_request(self, path: str, access_token: str) -> None:
+        form = {"client_id": self._client_id, "access_token": access_token}
+
+        def attempt() -> Mapping[str, Any]:
+            response = self._http.send(
+                "POST", f"{self._base_url}/{path}", op=path, data=form, idempotent=True
+            )
+            return self._reply(response, path, (access_token,), idempotent=True)
+
+        body = self._http.with_retries(attempt)
+        if "response" not in body:
+            raise ResponseFormatError("reply without response", service=SERVICE, method=path)
+
     def _token_request(
         self, form: dict[str, str], *, secrets: tuple[str, ...], fallback_refresh: str | None
     ) -> VkIdTokens:
@@ -206,18 +237,29 @@ class VkIdClient:
         return self._tokens(body, op, fallback_refresh)
 
     def _reply(
-        self, response: requests.Response, op: str, secrets: tuple[str, ...]
+        self,
+        response: requests.Response,
+        op: str,
+        secrets: tuple[str, ...],
+        *,
+        idempotent: bool = False,
     ) -> Mapping[str, Any]:
+        """The reply body, or the typed error. ``idempotent``: transient failures may be
+        retried (revoke/logout); a code exchange or refresh must never be."""
         status = response.status_code
         try:
             body = as_mapping(response.json())
         except ValueError:
             body = {}
         if body.get("error"):
-            raise _oauth_error(body, op, status, secrets)
+            raise _oauth_error(body, op, status, secrets, retryable=idempotent)
         if status >= 500:
             raise TransientError(
-                f"HTTP {status}", service=SERVICE, method=op, http_status=status, retryable=False
+                f"HTTP {status}",
+                service=SERVICE,
+                method=op,
+                http_status=status,
+                retryable=idempotent,
             )
         if status == 429:
             raise RateLimitError("HTTP 429", service=SERVICE, method=op, http_status=status)
@@ -248,7 +290,12 @@ class VkIdClient:
 
 
 def _oauth_error(
-    body: Mapping[str, Any], op: str, status: int, secrets: tuple[str, ...]
+    body: Mapping[str, Any],
+    op: str,
+    status: int,
+    secrets: tuple[str, ...],
+    *,
+    retryable: bool = False,
 ) -> ApiError:
     error = body["error"]
     if isinstance(error, Mapping):
@@ -262,10 +309,11 @@ def _oauth_error(
         error_class = _oauth_error_class(code, status)
     message = redact(description, secrets)
     if issubclass(error_class, TransientError):
-        # Transient, but never repeated here: a code is single-use and a refresh rotates the
-        # refresh token, so a blind retry of a request VK may have applied would fail for good.
+        # Transient, but a token request is never repeated: a code is single-use and a refresh
+        # rotates the refresh token, so a blind retry of a request VK may have applied would
+        # fail for good. Only revoke/logout (idempotent) pass retryable=True.
         return error_class(
-            message, service=SERVICE, method=op, code=code, http_status=status, retryable=False
+            message, service=SERVICE, method=op, code=code, http_status=status, retryable=retryable
         )
     return error_class(message, service=SERVICE, method=op, code=code, http_status=status)
 

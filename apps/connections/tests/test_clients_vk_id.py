@@ -237,3 +237,74 @@ def test_constructor_requires_client_id_and_redirect() -> None:
         VkIdClient("", redirect_uri=REDIRECT)
     with pytest.raises(ValueError):
         VkIdClient("1", redirect_uri="")
+
+
+# --- revoke and logout --------------------------------------------------------------------------
+
+REVOKE_URL = f"{BASE}/oauth2/revoke"
+LOGOUT_URL = f"{BASE}/oauth2/logout"
+
+
+@pytest.mark.parametrize(("name", "url"), [("revoke", REVOKE_URL), ("logout", LOGOUT_URL)])
+def test_revoke_and_logout_post_client_id_and_the_token(
+    http: responses.RequestsMock, name: str, url: str
+) -> None:
+    http.post(url, json={"response": 1})
+    client = make_client()
+
+    assert getattr(client, name)("vk2.a.ACCESS-1") is None
+
+    assert form(http.calls[0]) == {"client_id": "51234567", "access_token": "vk2.a.ACCESS-1"}
+    assert http.calls[0].request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert http.calls[0].request.req_kwargs["timeout"] is not None
+    assert client.requests_made == 1
+
+
+def test_revoking_an_unknown_token_is_an_auth_error_without_the_token(
+    http: responses.RequestsMock,
+) -> None:
+    body = {"error": "invalid_token", "error_description": "vk2.a.ACCESS-1 is invalid"}
+    http.post(REVOKE_URL, status=400, json=body)
+    with pytest.raises(AuthError) as caught:
+        make_client().revoke("vk2.a.ACCESS-1")
+    assert caught.value.code == "invalid_token" and caught.value.method == "oauth2/revoke"
+    assert "ACCESS-1" not in str(caught.value)
+
+
+def test_revoke_with_a_bad_client_is_a_permanent_error(http: responses.RequestsMock) -> None:
+    http.post(REVOKE_URL, status=400, json={"error": "invalid_client"})
+    with pytest.raises(PermanentError):
+        make_client().revoke("t")
+
+
+def test_revoke_is_retried_after_a_5xx_because_repeating_it_is_harmless(
+    http: responses.RequestsMock,
+) -> None:
+    http.post(REVOKE_URL, status=502)
+    http.post(REVOKE_URL, json={"response": 1})
+    sleep = NoSleep()
+    client = make_client(sleep)
+    client.revoke("t")
+    assert client.requests_made == 2 and len(sleep.calls) == 1
+
+
+def test_revoke_gives_up_after_the_attempts(http: responses.RequestsMock) -> None:
+    http.post(LOGOUT_URL, status=503, json={"error": "temporarily_unavailable"})
+    client = make_client()
+    with pytest.raises(TransientError):
+        client.logout("t")
+    assert client.requests_made > 1
+
+
+def test_revoke_after_a_read_timeout_is_retried(http: responses.RequestsMock) -> None:
+    http.post(REVOKE_URL, body=requests.exceptions.ReadTimeout())
+    http.post(REVOKE_URL, json={"response": 1})
+    client = make_client()
+    client.revoke("t")
+    assert client.requests_made == 2
+
+
+def test_revoke_reply_without_response_is_a_format_error(http: responses.RequestsMock) -> None:
+    http.post(REVOKE_URL, json={"result": "ok"})
+    with pytest.raises(ResponseFormatError):
+        make_client().revoke("t")

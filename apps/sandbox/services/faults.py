@@ -30,7 +30,7 @@ SERVICES = {SandboxFault.EVOTOR, SandboxFault.VK, SandboxFault.VKID}
 EVOTOR_TARGETS = frozenset(
     {"*", "stores", "store", "product-groups", "product-group", "products", "product", "images"}
 )
-VKID_TARGETS = frozenset({"*", "token"})
+VKID_TARGETS = frozenset({"*", "token", "revoke", "logout"})
 
 
 @dataclass(frozen=True)

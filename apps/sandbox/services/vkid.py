@@ -1,4 +1,5 @@
-"""The fake VK ID (vk-api.md §11): authorize with PKCE S256, code exchange, rotating refresh.
+"""The fake VK ID (vk-api.md §11): authorize with PKCE S256, code exchange, rotating refresh,
+revoke and logout.
 
 Errors follow OAuth 2.x: ``{"error", "error_description", "state"}``. Access tokens live
 ``vkid_access_lifetime`` seconds (1 hour by default, as VK ID documents); refresh tokens are
@@ -217,6 +218,8 @@ def _issue(
         scopes=scopes,
         expires_at=now + timedelta(seconds=config.vkid_access_lifetime),
         source="vkid",
+        client_id=client_id,
+        device_id=device_id,
     )
     refresh = VkIdRefreshToken.objects.create(
         token=f"vk2.a.{secrets.token_urlsafe(48)}",
@@ -248,3 +251,29 @@ def _fake_id_token(user: VkUser, client_id: str) -> str:
 
     payload = f'{{"iss":"VK","sub":{user.vk_id},"aud":"{client_id}"}}'
     return ".".join([part('{"alg":"none","typ":"JWT"}'), part(payload), part("sandbox")])
+
+
+def end_grant(form: Mapping[str, str]) -> dict[str, int]:
+    """POST /oauth2/revoke and /oauth2/logout (client_id, access_token) → ``{"response": 1}``.
+
+    VK ID tells the two apart (rights withdrawn vs. session ended), but for the tokens of one
+    grant — one user, client and device — the effect is the same: the access token, the other
+    access tokens of the grant and its refresh tokens all stop working. Repeating the call for
+    a token already revoked answers 1 again; an expired token can still be revoked.
+    Raises OAuthError (invalid_request, invalid_token for an unknown token, invalid_client for
+    a token of another application).
+    """
+    _required(form, "client_id", "access_token")
+    token = VkToken.objects.filter(token=form["access_token"], kind=VkToken.USER).first()
+    if token is None or not constant_time_compare(token.token, form["access_token"]):
+        raise OAuthError("invalid_token", "access_token is invalid", status=401)
+    if token.client_id and token.client_id != form["client_id"]:
+        raise OAuthError("invalid_client", "access_token was issued to another client")
+    token.is_revoked = True
+    token.save(update_fields=["is_revoked"])
+    if token.client_id:  # a VK ID token: the rest of its grant goes too
+        grant = {"user_id": token.user_id, "client_id": token.client_id}
+        grant["device_id"] = token.device_id
+        VkToken.objects.filter(source="vkid", **grant).update(is_revoked=True)
+        VkIdRefreshToken.objects.filter(**grant).update(is_revoked=True)
+    return {"response": 1}

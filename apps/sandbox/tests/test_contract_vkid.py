@@ -23,7 +23,7 @@ from apps.connections.clients import (
     make_pkce_pair,
     make_state,
 )
-from apps.sandbox.models import VkToken
+from apps.sandbox.models import VkIdRefreshToken, VkToken
 from apps.sandbox.services.world import inject_fault, make_vk_community, make_vk_user
 
 pytestmark = pytest.mark.e2e
@@ -168,3 +168,57 @@ def test_a_malformed_exchange_is_a_permanent_error(authorized):
     with pytest.raises(PermanentError) as caught:
         client.exchange_code(callback["code"], code_verifier=pkce.verifier, device_id="")
     assert caught.value.code == "invalid_request"
+
+
+@pytest.mark.parametrize("operation", ["revoke", "logout"])
+def test_revoke_and_logout_end_the_whole_grant(authorized, sandbox_url, operation):
+    client, pkce, callback = authorized
+    device = callback["device_id"]
+    first = client.exchange_code(callback["code"], code_verifier=pkce.verifier, device_id=device)
+    second = client.refresh(first.refresh_token, device_id=device)
+
+    getattr(client, operation)(second.access_token)
+    getattr(client, operation)(second.access_token)  # repeating it is harmless
+
+    assert VkToken.objects.get(token=second.access_token).is_revoked
+    assert VkToken.objects.get(token=first.access_token).is_revoked
+    assert not VkIdRefreshToken.objects.filter(is_revoked=False).exists()
+    with pytest.raises(AuthError) as refused:
+        client.refresh(second.refresh_token, device_id=device)
+    assert refused.value.code == "invalid_grant"
+    vk = VkClient(second.access_token, base_url=f"{sandbox_url}/vk", limiters=RateLimiterRegistry())
+    with pytest.raises(AuthError) as api_refused:
+        vk.get_admin_groups()
+    assert api_refused.value.code == 5
+
+
+def test_revoking_an_unknown_token_is_an_auth_error(vkid, db):
+    with pytest.raises(AuthError) as caught:
+        vkid().revoke("vk2.a.never-issued")
+    assert caught.value.code == "invalid_token"
+
+
+def test_a_token_of_another_application_is_not_revoked(authorized, vkid):
+    client, pkce, callback = authorized
+    tokens = client.exchange_code(
+        callback["code"], code_verifier=pkce.verifier, device_id=callback["device_id"]
+    )
+    other = VkIdClient("99999", redirect_uri=REDIRECT_URI, base_url=client._base_url)
+
+    with pytest.raises(PermanentError) as caught:
+        other.revoke(tokens.access_token)
+    assert caught.value.code == "invalid_client"
+    assert not VkToken.objects.get(token=tokens.access_token).is_revoked
+
+
+def test_a_failing_revoke_endpoint_is_retried(authorized):
+    client, pkce, callback = authorized
+    tokens = client.exchange_code(
+        callback["code"], code_verifier=pkce.verifier, device_id=callback["device_id"]
+    )
+    inject_fault("vkid", "revoke", count=1, http_status=502)
+
+    client.revoke(tokens.access_token)
+
+    assert VkToken.objects.get(token=tokens.access_token).is_revoked
+    assert client.requests_made == 3  # exchange, failed revoke, revoke

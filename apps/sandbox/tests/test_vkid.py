@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.sandbox.models import VkIdAuthCode, VkToken
-from apps.sandbox.services.world import make_vk_user
+from apps.sandbox.services.world import make_vk_token, make_vk_user
 
 REDIRECT = "http://127.0.0.1:8000/vk/callback"
 CLIENT_ID = "51234567"
@@ -284,3 +284,26 @@ def test_a_bad_authorize_request_is_sent_back_to_the_client(
 
     assert response.status_code == 302
     assert parse_qs(urlsplit(response["Location"]).query)["error"] == [error]
+
+
+# --- revoke / logout ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/sandbox/vkid/oauth2/revoke", "/sandbox/vkid/oauth2/logout"])
+def test_revoke_needs_client_id_and_access_token(client: Client, db, path: str):
+    response = client.post(path, {"client_id": "51234567"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_revoking_a_pasted_token_revokes_just_that_token(client: Client, db):
+    user = make_vk_user()
+    pasted, other = make_vk_token(user=user), make_vk_token(user=user)
+
+    response = client.post(
+        "/sandbox/vkid/oauth2/revoke", {"client_id": "51234567", "access_token": pasted.token}
+    )
+
+    assert response.json() == {"response": 1}
+    assert VkToken.objects.get(pk=pasted.pk).is_revoked
+    assert not VkToken.objects.get(pk=other.pk).is_revoked

@@ -73,3 +73,32 @@ def _token_response(form: dict[str, str], config: SandboxConfig) -> JsonResponse
         if form.get("state"):
             body["state"] = form["state"]
         return JsonResponse(body, status=exc.status)
+
+
+@csrf_exempt  # server-to-server, like the token endpoint
+@require_POST
+def revoke(request: HttpRequest) -> HttpResponse:
+    """POST /oauth2/revoke: withdraw the application's rights (see vkid.end_grant)."""
+    return _end_grant(request, "revoke")
+
+
+@csrf_exempt
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    """POST /oauth2/logout: end the user's session in the application (see vkid.end_grant)."""
+    return _end_grant(request, "logout")
+
+
+def _end_grant(request: HttpRequest, target: str) -> HttpResponse:
+    fault = faults.take_fault(SandboxFault.VKID, target)
+    faults.before(fault)
+    if fault is not None and fault.http_status:
+        return HttpResponse(f"Injected HTTP {fault.http_status}", status=fault.http_status)
+    form = {key: request.POST[key] for key in request.POST}
+    try:
+        response = JsonResponse(vkid.end_grant(form))
+    except vkid.OAuthError as exc:
+        body = {"error": exc.error, "error_description": exc.description}
+        response = JsonResponse(body, status=exc.status)
+    faults.after(fault)
+    return response

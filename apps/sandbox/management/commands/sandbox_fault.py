@@ -39,7 +39,10 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         add = sub.add_parser("add", help="the next N calls of a method/endpoint misbehave")
         add.add_argument("service", choices=sorted(faults.SERVICES))
-        add.add_argument("target", help="VK method, 'upload', Evotor endpoint, 'token' or '*'")
+        add.add_argument(
+            "target",
+            help="VK method, 'upload', Evotor endpoint, VK ID 'token'/'revoke'/'logout', or '*'",
+        )
         add.add_argument("--count", type=int, default=1)
         add.add_argument("--forever", action="store_true", help="until cleared")
         add.add_argument("--code", type=int, dest="error_code", help="VK error code")
