@@ -8,13 +8,16 @@ the normalised form, so the same merchant cannot sign up twice by changing the p
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 # Digits plus the punctuation people use when writing a number down; letters and the rest are
-# rejected rather than silently dropped ("8 916 CALL-ME" is not a number).
-_ALLOWED = re.compile(r"^\+?[\d\s().\-]+$")
+# rejected rather than silently dropped ("8 916 CALL-ME" is not a number). ASCII digits only:
+# Python's \d also matches "١٢٣" and other scripts' digits, which were stored as typed, so one
+# number could be registered twice. Full-width digits and no-break spaces are folded by NFKC.
+_ALLOWED = re.compile(r"^\+?[0-9\s().\-]+$")
 E164_MIN_DIGITS = 8
 E164_MAX_DIGITS = 15
 
@@ -26,10 +29,10 @@ INVALID_MESSAGE = _(
 
 def normalize_phone(raw: str) -> str:
     """Return the number as +7XXXXXXXXXX (Russia) or +<8–15 digits>; raise ValidationError."""
-    text = (raw or "").strip()
+    text = unicodedata.normalize("NFKC", raw or "").strip()
     if not text or not _ALLOWED.match(text):
         raise ValidationError(INVALID_MESSAGE, code="invalid")
-    digits = re.sub(r"\D", "", text)
+    digits = re.sub(r"[^0-9]", "", text)
     if text.startswith("+"):
         return _international(digits)
     # Without a "+": a Russian number, with the trunk prefix 8, the country code 7, or neither.

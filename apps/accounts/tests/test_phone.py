@@ -78,3 +78,16 @@ def test_the_form_field_accepts_long_notations_and_cleans_to_the_normalised_form
 def test_an_optional_field_leaves_empty_input_empty():
     field = PhoneField(required=False, empty_value=None)
     assert field.clean("") is None
+
+
+@pytest.mark.parametrize("raw", ["+7 916 ١٢٣٤٥٦٧", "8 916 ۱۲۳۴۵۶۷", "８ ９１６ ௧௨௩ ４５ ６７"])
+def test_digits_of_other_scripts_are_refused(raw):
+    with pytest.raises(ValidationError):
+        normalize_phone(raw)
+
+
+@pytest.mark.parametrize(
+    "raw", ["８ ９１６ １２３-４５-６７", "+7\u00a0916\u00a0123\u00a045\u00a067"]
+)
+def test_full_width_digits_and_no_break_spaces_are_folded(raw):
+    assert normalize_phone(raw) == "+79161234567"
