@@ -16,6 +16,7 @@ from django.contrib.auth.forms import (
     SetPasswordForm,
     UsernameField,
 )
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -141,8 +142,17 @@ class RegisterForm(BaseUserCreationForm):
         bound_passwords(self, "password1", "password2")
 
     def clean_email(self) -> str:
-        # Stored lower-cased, so the model's unique check is case-insensitive too.
+        # Stored lower-cased, so lookups by address are case-insensitive too.
         return clean_email_address(self.cleaned_data["email"])
+
+    def validate_unique(self) -> None:
+        # An email or phone that already has an account is not a form error: the page would
+        # tell anyone whether an address is registered. services.sign_up() handles it.
+        exclude = self._get_validation_exclusions() | {"email", "phone"}
+        try:
+            self.instance.validate_unique(exclude=exclude)
+        except ValidationError as error:
+            self._update_errors(error)
 
 
 class BoundedLoginMixin:
@@ -192,19 +202,21 @@ class BoundedPasswordChangeForm(PasswordChangeForm):
 
 
 class PasswordResetRequestForm(PasswordResetForm):
-    """Django's reset form; the email goes out through our templates, throttled, in the
-    recipient's language, with the link built from SITE_URL."""
+    """Django's reset form, answering every address alike, in time too.
 
-    def send_mail(
-        self,
-        subject_template_name: str,
-        email_template_name: str,
-        context: dict[str, Any],
-        from_email: str | None,
-        to_email: str,
-        html_email_template_name: str | None = None,
-    ) -> None:
-        services.send_password_reset_email(context["user"], context["uid"], context["token"])
+    Django sends the email inside the request, and only for a known address, so the response
+    time told whether an account exists. Here the request does the same work for any address
+    (one lookup, one queued task); the task makes the link and sends it through our templates,
+    throttled, in the recipient's language, from SITE_URL.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        bound_length(self.fields["email"], EMAIL_MAX_LENGTH)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        user = next(iter(self.get_users(self.cleaned_data["email"])), None)
+        services.request_password_reset(user)
 
 
 class ProfileForm(forms.ModelForm):

@@ -6,6 +6,7 @@ from apps.accounts.forms import PasswordResetRequestForm
 
 urlpatterns = [
     path("register", views.register, name="register"),
+    path("register/sent", views.register_done, name="register_done"),
     path("confirm-email/<str:token>", views.confirm_email, name="confirm_email"),
     path("resend-confirm", views.resend_confirmation, name="resend_confirmation"),
     path("login", views.LoginView.as_view(), name="login"),

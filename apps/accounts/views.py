@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -29,8 +29,6 @@ from apps.accounts.forms import (
 )
 from apps.accounts.models import User
 from apps.accounts.tokens import ConfirmationTokenError
-
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def _remember_language(response: HttpResponse, language: str) -> HttpResponse:
@@ -88,31 +86,32 @@ class LocalNextMixin:
 # --- Sign-up and email confirmation -------------------------------------------------------------
 
 
+def client_ip(request: HttpRequest) -> str | None:
+    """The visitor's address as axes sees it (honours TRUSTED_PROXY_COUNT)."""
+    return get_client_ip_address(request)
+
+
 @sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
+    """Sign-up. Every valid submission ends on the same "check your inbox" page, whether an
+    account was made or the email (or phone) already has one: see services.sign_up()."""
     if request.user.is_authenticated:
         return redirect("home")
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if not services.claim_signup(client_ip(request), form.cleaned_data["email"]):
+            form.add_error(None, _("Too many sign-up attempts. Please try again in an hour."))
+            return render(request, "accounts/register.html", {"form": form}, status=429)
         language = translation.get_language()
-        form.instance.language = language if language in User.Language.values else "ru"
-        try:
-            with transaction.atomic():
-                user = form.save()
-        except IntegrityError:
-            # Two sign-ups with one email or phone at the same instant: the unique index decides.
-            form.add_error(None, _("An account with this email or phone number already exists."))
-        else:
-            login(request, user, backend=MODEL_BACKEND)
-            if services.send_confirmation_email_safely(user):
-                messages.success(request, _("Welcome! We sent a confirmation link to %(email)s.")
-                                 % {"email": user.email})
-            else:
-                messages.warning(request, _("Welcome! We could not send the confirmation email "
-                                            "just now; use “Send again” in a few minutes."))
-            return redirect("connections")
+        services.sign_up(form, language if language in User.Language.values else "ru")
+        return redirect("register_done")
     return render(request, "accounts/register.html", {"form": form})
+
+
+@require_GET
+def register_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/register_done.html")
 
 
 @require_GET
@@ -140,12 +139,9 @@ def resend_confirmation(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "accounts/resend_confirmation.html")
     try:
-        services.send_confirmation_email(user)
+        services.queue_confirmation_email(user)
     except services.SendThrottled as throttled:
         messages.warning(request, throttled.message)
-    except services.MAIL_ERRORS:
-        messages.error(request, _("The email could not be sent just now. Please try again in a "
-                                  "few minutes."))
     else:
         messages.success(request, _("We sent a new confirmation link to %(email)s.")
                          % {"email": user.email})

@@ -230,3 +230,53 @@ def test_resend_follows_a_local_path(client, unconfirmed, target):
     response = client.post("/resend-confirm", {"next": target})
     assert response.status_code == 302
     assert response["Location"] == iri_to_uri(target)
+
+
+# --- Queued, not sent inside the request -------------------------------------------------------
+
+
+def test_resend_queues_a_task_with_the_user_id_only(client, unconfirmed, monkeypatch):
+    queued = []
+    monkeypatch.setattr("apps.accounts.services.async_task",
+                        lambda name, *args, **kwargs: queued.append((name, args, kwargs)))
+    client.force_login(unconfirmed)
+    client.post("/resend-confirm")
+
+    assert queued == [("apps.accounts.tasks.send_confirmation_email", (unconfirmed.pk,),
+                       {"claim": False, "group": "accounts-email"})]
+    assert mail.outbox == []
+
+
+def test_the_confirmation_task_skips_confirmed_and_missing_users(merchant, unconfirmed):
+    from apps.accounts import tasks
+
+    assert tasks.send_confirmation_email(merchant.pk) == "skipped: already confirmed"
+    assert tasks.send_confirmation_email(10**9).startswith("skipped: no active user")
+    assert tasks.send_confirmation_email(unconfirmed.pk) == "sent"
+    assert tasks.send_confirmation_email(unconfirmed.pk) == "skipped: throttled"
+    assert len(mail.outbox) == 1
+
+
+def test_the_daily_count_keeps_its_24_hours_on_every_cache(unconfirmed, monkeypatch):
+    # The database cache's incr() re-stored the count with the 5-minute default timeout, so the
+    # daily limit quietly reset; the count now carries the end of its day.
+    services.claim_email_slot("confirm", unconfirmed)
+    count, ends = cache.get(services.throttle_keys("confirm", unconfirmed)[1])
+    assert count == 1 and ends > time.time() + services.DAY_SECONDS - 60
+    cache.delete(services.throttle_keys("confirm", unconfirmed)[0])
+    services.claim_email_slot("confirm", unconfirmed)
+    assert cache.get(services.throttle_keys("confirm", unconfirmed)[1]) == (2, ends)
+
+
+def test_count_hit_counts_within_a_window_and_restarts_after_it(monkeypatch):
+    now = 1_000_000 * 3600.0
+    monkeypatch.setattr("apps.accounts.services.time.time", lambda: now)
+    assert [services.count_hit("t", 3600) for _ in range(3)] == [1, 2, 3]
+    now += 3600
+    assert services.count_hit("t", 3600) == 1
+
+
+@pytest.mark.parametrize("token", ["ж" * 50, "x" * 10_000, "a:b:c", "%00", ":" * 100])
+def test_odd_confirmation_links_are_refused(client, token):
+    response = client.get(f"/confirm-email/{token}")
+    assert response.status_code == 400

@@ -15,14 +15,18 @@ SECOND_PASSWORD = "violet-Harbor-candle-8"
 
 
 def test_register_confirm_logout_reset_login(client):
-    # 1. Sign up: logged in at once, unconfirmed, confirmation email on its way.
+    # 1. Sign up: "check your inbox" (the same answer as for a taken address), the
+    #    confirmation email on its way; the new account can log in at once, unconfirmed.
     response = client.post("/register", {
         "first_name": "Ольга", "last_name": "Иванова", "email": "Olga@Example.com",
         "phone": "+7 (903) 555-12-34", "password1": FIRST_PASSWORD, "password2": FIRST_PASSWORD,
     }, follow=True)
-    assert response.redirect_chain == [("/connections", 302)]
-    assert 'id="banner-unconfirmed-email"' in response.content.decode()
+    assert response.redirect_chain == [("/register/sent", 302)]
     assert len(mail.outbox) == 1
+    response = client.post("/login", {"username": "olga@example.com",
+                                      "password": FIRST_PASSWORD}, follow=True)
+    assert response.redirect_chain == [("/", 302), ("/connections", 302)]
+    assert 'id="banner-unconfirmed-email"' in response.content.decode()
 
     # 2. Confirm from the email: the banner disappears.
     response = client.get(link_in_last_email("/confirm-email/"), follow=True)

@@ -151,3 +151,85 @@ def test_reset_request_without_csrf_token_is_rejected(merchant):
     client = Client(enforce_csrf_checks=True)
     assert _request_reset(client, merchant.email).status_code == 403
     assert mail.outbox == []
+
+
+# --- Sent from a task: the request does the same work for every address ------------------------
+
+
+def _queue(monkeypatch) -> list:
+    queued = []
+    monkeypatch.setattr("apps.accounts.services.async_task",
+                        lambda name, *args, **kwargs: queued.append((name, args)))
+    return queued
+
+
+def test_the_request_only_queues_a_task_with_the_user_id(client, merchant, monkeypatch):
+    queued = _queue(monkeypatch)
+    _request_reset(client, merchant.email)
+
+    assert queued == [("apps.accounts.tasks.send_password_reset_email", (merchant.pk,))]
+    assert mail.outbox == []  # nothing is sent inside the request
+
+
+def test_known_and_unknown_addresses_cost_the_same_queries(client, merchant, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    queued = _queue(monkeypatch)
+    with CaptureQueriesContext(connection) as known:
+        _request_reset(client, merchant.email)
+    with CaptureQueriesContext(connection) as unknown:
+        _request_reset(client, "nobody@example.com")
+
+    assert len(known) == len(unknown)
+    assert [name for name, _args in queued] == ["apps.accounts.tasks.send_password_reset_email"] * 2
+    assert queued[1][1] == (None,)
+
+
+def test_the_task_builds_a_working_link_from_the_user_id(client, merchant):
+    from apps.accounts import tasks
+
+    assert tasks.send_password_reset_email(merchant.pk) == "sent"
+    assert tasks.send_password_reset_email(merchant.pk) == "skipped: throttled"
+    assert tasks.send_password_reset_email(None) == "skipped: no account"
+    assert len(mail.outbox) == 1
+    response = _open_link_and_set(client)
+    assert response["Location"] == "/reset-password/done"
+
+
+def test_a_mail_server_failure_ends_the_task_not_the_request(client, merchant, monkeypatch):
+    import smtplib
+
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("gone")
+
+    monkeypatch.setattr("apps.accounts.services.send_email", refuse)
+    assert _request_reset(client, merchant.email)["Location"] == "/forgot-password/sent"
+
+
+def test_the_older_call_with_a_token_queues_the_task_by_id(merchant, monkeypatch):
+    # apps.connections sends new Evotor accounts a set-password email this way.
+    from apps.accounts import services
+
+    queued = _queue(monkeypatch)
+    services.send_password_reset_email(merchant, "uid", "a-token-that-must-not-be-queued")
+    assert queued == [("apps.accounts.tasks.send_password_reset_email", (merchant.pk,))]
+
+
+@pytest.mark.parametrize("email", ["a" * 300 + "@example.com", "ж" * 300, "x@" + "İ" * 250])
+def test_an_over_long_address_is_a_form_error(client, email):
+    response = _request_reset(client, email)
+    assert response.status_code == 200
+    assert "email" in response.context["form"].errors
+
+
+@pytest.mark.parametrize("path", [
+    "/reset-password/" + "A" * 5000 + "/abc-def",
+    "/reset-password/0KY/abc-def",
+    "/reset-password/ж/ж-ж",
+    "/reset-password/OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5/abc-def",  # 30 nines: no such int
+])
+def test_odd_links_show_the_failure_page(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert 'href="/forgot-password"' in response.content.decode()
