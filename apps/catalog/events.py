@@ -2,6 +2,8 @@
 
 Evotor redelivers with exponential back-off, so an old "updated" can arrive after a newer one:
 an event older than what the cache holds is ignored rather than rolling the product back.
+One event carries one object, so an object that cannot be cached (ids longer than the columns,
+numbers out of range) rejects the whole event: BadEvent, and nothing is written.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def apply_event(user_id: int, event_type: str, action: str, payload: dict) -> Ap
     try:
         with transaction.atomic():
             applied = handler(user_id, action, payload)
-    except MalformedPayload as exc:
+    except (MalformedPayload, rows.UnstorableObject) as exc:
         raise BadEvent(str(exc)) from exc
     if applied.changed and applied.product_ids:
         transaction.on_commit(
@@ -56,6 +58,7 @@ def apply_event(user_id: int, event_type: str, action: str, payload: dict) -> Ap
 def _store_pk(user_id: int, store_id: Any) -> int:
     if not isinstance(store_id, str) or not store_id:
         raise BadEvent("payload has no store_id")
+    rows.check_ids(store_id=store_id)
     # A change can arrive before the first refresh has cached the store; the next refresh names it.
     store, _ = Store.objects.get_or_create(
         user_id=user_id, evotor_id=store_id, defaults={"name": store_id}
@@ -84,21 +87,19 @@ def _mark_removed(model, user_id: int, evotor_id: str) -> bool:
 
 def _product_event(user_id: int, action: str, payload: dict) -> AppliedEvent:
     product = parse_product(payload)
+    rows.check_ids(id=product.id, parent_id=product.parent_id)
     if action == "removed":
         return AppliedEvent([product.id], _mark_removed(Product, user_id, product.id))
     if _is_stale(Product, user_id, product.id, product.updated_at):
         return AppliedEvent([product.id], False)
     store_pk = _store_pk(user_id, product.store_id or payload.get("store_id"))
-    try:
-        row = rows.product_row(user_id, store_pk, product, timezone.now())
-    except rows.UnstorableProduct as exc:
-        raise BadEvent(str(exc)) from exc
-    upsert(Product, [row])
+    upsert(Product, [rows.product_row(user_id, store_pk, product, timezone.now())])
     return AppliedEvent([product.id], True)
 
 
 def _group_event(user_id: int, action: str, payload: dict) -> AppliedEvent:
     group = parse_product_group(payload)
+    rows.check_ids(id=group.id, parent_id=group.parent_id)
     if action == "removed":
         return AppliedEvent([], _mark_removed(ProductGroup, user_id, group.id))
     if _is_stale(ProductGroup, user_id, group.id, group.updated_at):
@@ -110,6 +111,7 @@ def _group_event(user_id: int, action: str, payload: dict) -> AppliedEvent:
 
 def _store_event(user_id: int, action: str, payload: dict) -> AppliedEvent:
     store = parse_store(payload)
+    rows.check_ids(id=store.id)
     if action == "removed":
         return AppliedEvent([], _mark_removed(Store, user_id, store.id))
     existing = Store.objects.filter(user_id=user_id, evotor_id=store.id).first()

@@ -1,7 +1,9 @@
 """Evotor objects (typed, from the client) → catalog rows ready for a bulk upsert.
 
-Values that would not fit a column are clipped (text) or make the object skipped (numbers), so
-one odd product never fails a whole refresh.
+Values that would not fit a column are clipped (text) or make the object skipped (numbers, and
+ids: a clipped id would name another object), so one odd product never fails a whole refresh.
+MariaDB in strict mode refuses an over-long value outright where SQLite would store it, so the
+limits are checked here rather than left to the database.
 """
 
 from __future__ import annotations
@@ -15,10 +17,24 @@ from apps.connections.clients import EvotorProduct, EvotorProductGroup, EvotorSt
 
 PRICE_LIMIT = Decimal("1e10")  # max_digits=12, decimal_places=2
 QUANTITY_LIMIT = Decimal("1e12")  # max_digits=15, decimal_places=3
+ID_LENGTH = Product._meta.get_field("evotor_id").max_length  # every *evotor_id column: 64
+# Integers kept in JSON: json.dumps refuses ints of more than 4300 digits, and no code is long.
+INTEGER_LIMIT = 10**18
 
 
-class UnstorableProduct(ValueError):
-    """A product whose numbers do not fit the cache; it is skipped with this reason."""
+class UnstorableObject(ValueError):
+    """An Evotor object whose ids or numbers do not fit the cache; skipped with this reason."""
+
+
+class UnstorableProduct(UnstorableObject):
+    """A product that cannot be cached (the refresh skips it and reports why)."""
+
+
+def check_ids(**ids: str | None) -> None:
+    """Raise UnstorableObject naming the first id longer than the id columns hold."""
+    for name, value in ids.items():
+        if value and len(value) > ID_LENGTH:
+            raise UnstorableObject(f"{name} is longer than {ID_LENGTH} characters")
 
 
 def clip(value: str | None, model: type, field: str) -> str:
@@ -67,8 +83,15 @@ def _attribute(attribute) -> dict[str, Any]:
 
 
 def _checked(value: Decimal | None, limit: Decimal, name: str) -> Decimal | None:
-    if value is not None and abs(value) >= limit:
-        raise UnstorableProduct(f"{name} {value} is out of range")
+    # copy_abs(), not abs(): abs() rounds in the context and overflows on "1e999999999".
+    if value is not None and value.copy_abs() >= limit:
+        raise UnstorableProduct(f"{name} {value:.3e} is out of range")
+    return value
+
+
+def _checked_int(value: int | None, name: str) -> int | None:
+    if value is not None and abs(value) >= INTEGER_LIMIT:
+        raise UnstorableProduct(f"{name} is out of range")
     return value
 
 
@@ -76,7 +99,9 @@ def _extra(product: EvotorProduct) -> dict[str, Any]:
     values = {
         "alcocodes": list(product.alcocodes),
         "alcohol_by_volume": product.alcohol_by_volume,
-        "alcohol_product_kind_code": product.alcohol_product_kind_code,
+        "alcohol_product_kind_code": _checked_int(
+            product.alcohol_product_kind_code, "alcohol_product_kind_code"
+        ),
         "tare_volume": product.tare_volume,
         "is_excisable": product.is_excisable,
         "is_age_limited": product.is_age_limited,
@@ -98,7 +123,11 @@ def search_text(*parts: str | list[str] | None) -> str:
 
 
 def product_row(user_id: int, store_pk: int, product: EvotorProduct, stamp) -> Product:
-    """Raises UnstorableProduct for numbers the cache cannot hold."""
+    """Raises UnstorableProduct for ids and numbers the cache cannot hold."""
+    try:
+        check_ids(id=product.id, parent_id=product.parent_id)
+    except UnstorableObject as exc:
+        raise UnstorableProduct(str(exc)) from None
     barcodes = [code for code in product.barcodes if code]
     return Product(
         user_id=user_id,

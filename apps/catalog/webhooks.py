@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from typing import Any
 from urllib.parse import parse_qs
@@ -23,12 +22,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from apps.catalog.events import BadEvent, apply_event
+from apps.connections import jsonbody
 from apps.connections.models import EvotorConnection, WebhookEvent
 
 logger = logging.getLogger(__name__)
 
 HANDLED_TYPES = {"ProductEvent", "ProductGroupEvent", "StoreEvent"}
 MAX_BODY_BYTES = 1024 * 1024
+MAX_DELIVERY_ID = WebhookEvent._meta.get_field("delivery_id").max_length
 
 
 def _error(status: int, code: int, reason: str) -> JsonResponse:
@@ -39,7 +40,10 @@ def signature_valid(body: bytes, header: str, secret: str) -> bool:
     if not secret or not header.startswith("sha1="):
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
-    return hmac.compare_digest(header[5:].strip().lower(), expected)
+    # Compared as bytes: compare_digest raises TypeError on a str with non-ASCII characters,
+    # and a header is whatever the caller sends (WSGI hands it over as Latin-1 text).
+    given = header[5:].strip().lower().encode("utf-8", "replace")
+    return hmac.compare_digest(given, expected.encode())
 
 
 def _envelope(request: HttpRequest) -> dict[str, Any]:
@@ -47,14 +51,26 @@ def _envelope(request: HttpRequest) -> dict[str, Any]:
     content_type = request.content_type or ""
     try:
         text = request.body.decode("utf-8")
-        if content_type == "application/x-www-form-urlencoded":
-            text = parse_qs(text).get("payload", [""])[0]
-        envelope = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except UnicodeDecodeError:
         raise ValueError("body is not valid JSON") from None
+    if content_type == "application/x-www-form-urlencoded":
+        text = parse_qs(text).get("payload", [""])[0]
+    envelope = jsonbody.loads(text)  # InvalidJson is a ValueError
     if not isinstance(envelope, dict) or not isinstance(envelope.get("payload"), dict):
         raise ValueError("body must be an event object with a payload")
+    for field in ("type", "action"):
+        # A list or object here would reach set lookups and string building (a 500 before).
+        if envelope.get(field) is not None and not isinstance(envelope[field], str):
+            raise ValueError(f"{field} must be a string")
     return envelope
+
+
+def _delivery_id(request: HttpRequest, envelope: dict[str, Any]) -> str:
+    """Evotor's delivery header, else the event id; "" when neither is usable."""
+    delivery = request.headers.get("X-Evotor-Delivery") or envelope.get("id") or ""
+    if isinstance(delivery, int) and not isinstance(delivery, bool):
+        delivery = str(delivery)
+    return delivery[:MAX_DELIVERY_ID] if isinstance(delivery, str) else ""
 
 
 @csrf_exempt
@@ -72,15 +88,21 @@ def evotor_events(request: HttpRequest) -> JsonResponse:
     event_type, payload = envelope.get("type"), envelope["payload"]
     if event_type not in HANDLED_TYPES:
         return JsonResponse({"status": "ignored", "reason": "event type not handled"})
-    connection = EvotorConnection.objects.filter(
-        evotor_user_id=str(payload.get("user_id") or ""), user__isnull=False
-    ).first()
+    connection = _merchant_connection(payload.get("user_id"))
     if connection is None:
         return JsonResponse({"status": "ignored", "reason": "unknown merchant"})
-    delivery = request.headers.get("X-Evotor-Delivery") or str(envelope.get("id") or "")
+    delivery = _delivery_id(request, envelope)
     if not delivery:
         return _error(400, 2002, "no delivery id")
-    return _record_and_apply(connection.user_id, delivery[:128], envelope)
+    return _record_and_apply(connection.user_id, delivery, envelope)
+
+
+def _merchant_connection(evotor_user_id: Any) -> EvotorConnection | None:
+    if not isinstance(evotor_user_id, str) or not evotor_user_id:
+        return None
+    return EvotorConnection.objects.filter(
+        evotor_user_id=evotor_user_id, user__isnull=False
+    ).first()
 
 
 def _record_and_apply(user_id: int, delivery: str, envelope: dict) -> JsonResponse:
@@ -92,7 +114,7 @@ def _record_and_apply(user_id: int, delivery: str, envelope: dict) -> JsonRespon
                 delivery_id=delivery,
                 event_type=f"{event_type}.{action}"[:64],
                 user_id=user_id,
-                payload=envelope,
+                payload=jsonbody.storable(envelope),
             )
             apply_event(user_id, event_type, action, envelope["payload"])
             event.processed_at = timezone.now()

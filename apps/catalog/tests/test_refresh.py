@@ -64,6 +64,24 @@ def test_quirks_survive_a_refresh(merchant, connected, evotor, client_factory):
     assert by_n["6"].allow_to_sell is False and by_n["6"].name
 
 
+def test_products_that_do_not_fit_the_columns_are_skipped_with_a_reason(
+    merchant, connected, evotor, client_factory
+):
+    """MariaDB in strict mode would refuse the whole batch; SQLite would store them uncut."""
+    sid = evotor.add_store(1)
+    evotor.products[sid] = [
+        product(sid, 1),
+        product(sid, 2, id="x" * 65),
+        product(sid, 3, parent_id="g" * 65),
+        product(sid, 4, price="1e999999999"),
+        product(sid, 5, alcohol_product_kind_code="1e30"),
+    ]
+    run = refresh(merchant, client_factory, full=True)
+    assert run.status == CatalogRefresh.Status.SUCCESS, run.error
+    assert run.products == 1 and run.skipped == 4
+    assert Product.objects.get().code == "1"
+
+
 def test_a_product_deleted_in_evotor_is_marked_removed_by_the_next_full_refresh(
     merchant, connected, evotor, client_factory
 ):
@@ -150,13 +168,12 @@ def test_skipped_without_a_usable_connection(merchant, connected):
 
 
 def test_one_refresh_per_merchant_at_a_time(merchant, connected, evotor, client_factory):
-    from django.core.cache import cache
-
     evotor.add_store(1, products=1)
-    cache.add(services._lock_key(merchant.pk), "1", 60)
+    assert services.claim_lease(merchant.pk, "another-worker")
     with pytest.raises(services.RefreshSkipped, match="already running"):
         refresh(merchant, client_factory)
-    cache.delete(services._lock_key(merchant.pk))
+    assert not CatalogRefresh.objects.exists()
+    services.release_lease(merchant.pk, "another-worker")
     assert refresh(merchant, client_factory).status == CatalogRefresh.Status.SUCCESS
 
 

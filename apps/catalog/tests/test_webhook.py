@@ -163,3 +163,133 @@ def test_group_and_store_events_are_applied(linked, merchant):
 
 def test_only_post():
     assert Client().get(URL).status_code == 405
+
+
+# --- malformed input is a 4xx that stores nothing, never a 500 -----------------------------------
+
+
+@pytest.mark.parametrize("signature", ["sha1=Ж", "sha1=" + "é" * 40, "sha1=\u00ff"])
+def test_a_non_ascii_signature_is_401_in_evotors_format(linked, signature):
+    response = deliver(event(), signature=signature)
+    assert response.status_code == 401
+    assert response.json() == {"errors": [{"code": 1001, "reason": "bad signature"}]}
+    assert _stored_nothing()
+
+
+@pytest.mark.parametrize("field", ["type", "action"])
+@pytest.mark.parametrize("value", [[], {}, ["ProductEvent"], 7])
+def test_a_type_or_action_that_is_not_a_string_is_400(linked, field, value):
+    response = deliver({**event(), field: value})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == 2001
+    assert _stored_nothing()
+
+
+def test_a_null_type_is_ignored_like_an_unknown_one(linked):
+    response = deliver({**event(), "type": None})
+    assert response.status_code == 200 and response.json()["status"] == "ignored"
+
+
+@pytest.mark.parametrize("form", [False, True])
+def test_deeply_nested_bodies_are_400(linked, form):
+    raw = b"[" * 10_000 + b"]" * 10_000
+    response = deliver(raw, form=form)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == 2001
+    assert _stored_nothing()
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_400(linked, literal):
+    raw = json.dumps(event()).replace('"price": 107', f'"price": {literal}').encode()
+    assert b"price" in raw and literal.encode() in raw
+    assert deliver(raw).status_code == 400
+    assert _stored_nothing()
+
+
+@pytest.mark.parametrize("field", ["price", "cost_price", "quantity", "alcohol_product_kind_code"])
+def test_a_number_beyond_float_in_a_cached_field_rejects_the_event(linked, field):
+    raw = json.dumps(event()).replace('"tax"', f'"{field}": 1e5000, "tax"', 1).encode()
+    response = deliver(raw)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == 2003
+    assert "out of range" in response.json()["errors"][0]["reason"]
+    assert _stored_nothing()
+
+
+def test_a_number_beyond_float_elsewhere_is_applied_and_stored_as_text(linked, merchant):
+    raw = json.dumps(event()).replace('"timestamp": 1718000000000', '"timestamp": 1e5000')
+    response = deliver(raw.encode())
+    assert response.status_code == 200 and response.json()["status"] == "applied"
+    assert WebhookEvent.objects.get().payload["timestamp"] == "1E+5000"
+    assert Product.objects.filter(user=merchant).count() == 1
+
+
+def test_a_string_price_too_big_for_decimal_arithmetic_rejects_the_event(linked):
+    response = deliver(event(price="1e999999999"))
+    assert response.status_code == 400
+    assert _stored_nothing()
+
+
+LONG_ID = "x" * 65
+
+
+@pytest.mark.parametrize(
+    "event_type,fields",
+    [
+        ("ProductEvent", {"id": LONG_ID}),
+        ("ProductEvent", {"store_id": LONG_ID}),
+        ("ProductEvent", {"parent_id": LONG_ID}),
+        ("ProductGroupEvent", {"id": LONG_ID, "store_id": STORE_ID, "user_id": USER}),
+        ("ProductGroupEvent", {"id": "g-1", "store_id": LONG_ID, "user_id": USER}),
+        ("ProductGroupEvent", {"id": "g-1", "parent_id": LONG_ID, "store_id": STORE_ID,
+                               "user_id": USER}),
+        ("StoreEvent", {"id": LONG_ID, "name": "Магазин", "user_id": USER}),
+    ],
+)
+def test_ids_longer_than_the_columns_reject_the_event_and_store_nothing(
+    linked, event_type, fields
+):
+    _assert_refused_as_too_long(event_type, "updated", fields)
+
+
+@pytest.mark.parametrize("event_type", ["ProductEvent", "ProductGroupEvent", "StoreEvent"])
+def test_a_removal_naming_an_over_long_id_is_refused(linked, event_type):
+    fields = {"id": LONG_ID, "store_id": STORE_ID, "user_id": USER}
+    _assert_refused_as_too_long(event_type, "removed", fields)
+
+
+def _assert_refused_as_too_long(event_type: str, action: str, fields: dict) -> None:
+    body = event(action=action, event_type=event_type)
+    body["payload"].update(fields)
+    response = deliver(body)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == 2003
+    assert "longer than 64" in response.json()["errors"][0]["reason"]
+    assert _stored_nothing() and not Store.objects.exists()
+
+
+def test_ids_of_exactly_64_characters_are_stored(linked, merchant):
+    long_but_fine = "p" * 64
+    assert deliver(event(id=long_but_fine, parent_id="g" * 64)).status_code == 200
+    product = Product.objects.get(user=merchant)
+    assert product.evotor_id == long_but_fine and product.group_evotor_id == "g" * 64
+
+
+@pytest.mark.parametrize("user_id", [["01-000000000000042"], {"id": 1}, 42])
+def test_a_user_id_that_is_not_a_string_is_an_unknown_merchant(linked, user_id):
+    response = deliver(event(user_id=user_id))
+    assert response.status_code == 200 and response.json()["status"] == "ignored"
+    assert _stored_nothing()
+
+
+@pytest.mark.parametrize("event_id", [["d"], {"id": "d"}, True])
+def test_an_event_id_that_is_not_a_string_is_no_delivery_id(linked, event_id):
+    response = deliver({**event(), "id": event_id}, delivery="")
+    assert response.status_code == 400
+    assert _stored_nothing()
+
+
+def test_a_long_delivery_id_is_cut_to_the_column(linked):
+    assert deliver(event(), delivery="д" * 300).status_code == 200
+    assert WebhookEvent.objects.get().delivery_id == "д" * 128
