@@ -2,6 +2,11 @@
 
 Excel opens a CSV by double-click with the system's list separator (";" in Russian Windows) and
 guesses the encoding unless a BOM says UTF-8; hence both. Decimal commas likewise.
+
+Every text cell comes from the merchant's Evotor catalog, which anyone at a till can type into;
+a cell starting with "=", "+", "-", "@" (or a tab or CR, which Excel skips before them) would be
+run as a formula when the file is opened, so such cells get a leading apostrophe (OWASP's advice
+for CSV injection). Our own numbers and dates are left alone: "-5" must stay a number.
 """
 
 from __future__ import annotations
@@ -19,6 +24,15 @@ from apps.catalog.models import Product
 class _Echo:
     def write(self, value: str) -> str:
         return value
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str | None) -> str:
+    """A cell Excel shows as the text it is, never as a formula."""
+    value = value or ""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def _number(value: Decimal | None) -> str:
@@ -39,12 +53,15 @@ def header() -> list[str]:
 
 
 def row(product: Product) -> list[str]:
-    return [
+    texts = map(_text, [
         product.store.name, product.evotor_id, product.name, product.code,
-        product.article_number, " ".join(product.barcodes), _number(product.price),
-        _number(product.cost_price), _number(product.quantity), product.measure_name,
-        product.type, product.tax, _("yes") if product.allow_to_sell else _("no"),
-        product.group_evotor_id,
+        product.article_number, " ".join(product.barcodes),
+    ])
+    return [
+        *texts, _number(product.price), _number(product.cost_price), _number(product.quantity),
+        _text(product.measure_name), _text(product.type), _text(product.tax),
+        _("yes") if product.allow_to_sell else _("no"),
+        _text(product.group_evotor_id),
         _local(product.evotor_updated_at),
         _local(product.removed_at),
     ]

@@ -146,6 +146,27 @@ def test_csv_opens_in_russian_excel_with_cyrillic_intact(signed_in, shop):
     assert len(latte) == len(header) == 16
 
 
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_cells_that_excel_would_run_as_formulas_are_neutralised(signed_in, merchant, start):
+    formula = f"{start}HYPERLINK(\"http://evil.example\";\"click\")"
+    store = baker.make(Store, user=merchant, evotor_id="S1", name=formula)
+    baker.make(
+        Product, user=merchant, store=store, evotor_id=formula, name=formula, code=formula,
+        article_number=formula, barcodes=[formula], measure_name=formula, type=formula,
+        tax=formula, group_evotor_id=formula, price=Decimal("-5.5"), quantity=Decimal("-2"),
+    )
+    raw = b"".join(signed_in.get("/catalog/export.csv").streaming_content).decode("utf-8-sig")
+    (row,) = list(csv.reader(io.StringIO(raw), delimiter=";"))[1:]
+    texts = [row[i] for i in (0, 1, 2, 3, 4, 5, 9, 10, 11, 13)]
+    assert texts == [f"'{formula}"] * 10
+    assert (row[6], row[8]) == ("-5,5", "-2")  # our own numbers stay numbers
+
+
+def test_csv_leaves_ordinary_text_alone():
+    assert export._text("Кофе = радость") == "Кофе = радость"
+    assert export._text("") == "" and export._text(None) == ""
+
+
 def test_refresh_now_enqueues_and_reports(signed_in, merchant, connected, evotor):
     evotor.add_store(1, products=2)
     response = signed_in.post("/catalog/refresh", follow=True)
