@@ -89,9 +89,7 @@ def _create(evotor_user_id: str, account: NewAccount) -> tuple[User, str, bool]:
     if connection is not None and connection.user_id is not None:
         if connection.user.email == account.email:
             # Redelivery of the request that created this account: answer it again.
-            token = connection.issue_webhook_token()
-            connection.save(update_fields=["webhook_token_hash", "updated_at"])
-            return connection.user, token, False
+            return connection.user, connection.issue_webhook_token(), False
         raise EvotorUserLinked
     taken = User.objects.filter(email=account.email)
     if account.phone:

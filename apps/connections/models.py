@@ -6,8 +6,6 @@ properties, so a row can be listed, logged or shown in admin without ever decryp
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 
 from django.conf import settings
@@ -70,7 +68,7 @@ class EvotorConnection(ConnectionBase):
         validators=[RegexValidator(EVOTOR_USER_ID_PATTERN)],
     )
     cloud_token_encrypted = models.TextField(blank=True, editable=False)
-    # sha256 of the per-user token we hand Evotor in user/verify and user/create.
+    # No longer written (see issue_webhook_token); kept until a migration drops it.
     webhook_token_hash = models.CharField(max_length=64, blank=True, editable=False)
     connection_type = models.CharField(
         _("connected through"), max_length=16, choices=Type.choices, default=Type.WEBHOOK
@@ -97,19 +95,15 @@ class EvotorConnection(ConnectionBase):
         return bool(self.cloud_token_encrypted)
 
     def issue_webhook_token(self) -> str:
-        """A fresh per-user token for Evotor; only its hash is kept."""
-        token = secrets.token_urlsafe(32)
-        self.webhook_token_hash = hash_webhook_token(token)
-        return token
+        """The per-user ``token`` Evotor requires in the user/verify and user/create answers.
 
-    def webhook_token_matches(self, token: str) -> bool:
-        return bool(self.webhook_token_hash) and hmac.compare_digest(
-            self.webhook_token_hash, hash_webhook_token(token)
-        )
-
-
-def hash_webhook_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+        Evotor would present it as ``Authorization: Bearer`` only on per-user notifications
+        (stores, devices, documents, v1 "create products"), and EvoSync subscribes to none of
+        them: its webhooks are authenticated by the server token or the HMAC signature. So the
+        value is random and nothing of it is kept: it authorises nothing here. Subscribing to such
+        a notification means storing its hash again and checking it on that endpoint.
+        """
+        return secrets.token_urlsafe(32)
 
 
 class VkConnection(ConnectionBase):
