@@ -99,7 +99,8 @@ def _evotor_user_id(stores: list[EvotorStore]) -> str:
             _("This Evotor account has no stores yet. Add a store in Evotor, then try again.")
         )
     user_ids = {store.user_id for store in stores if store.user_id}
-    if len(user_ids) != 1 or not re.match(EVOTOR_USER_ID_PATTERN, next(iter(user_ids))):
+    # fullmatch: the pattern's "$" alone would let "01-000000000000042\n" through.
+    if len(user_ids) != 1 or not re.fullmatch(EVOTOR_USER_ID_PATTERN, next(iter(user_ids))):
         raise EvotorLinkError(
             _("Evotor did not say which account this token belongs to. Please try again later.")
         )

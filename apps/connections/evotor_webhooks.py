@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import ipaddress
 import re
 from collections.abc import Callable
 from functools import wraps
@@ -51,9 +52,18 @@ def client_ip(request: HttpRequest) -> str:
     proxies = settings.AXES_IPWARE_PROXY_COUNT or 0
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [part for part in forwarded if part]
-    if proxies and len(forwarded) >= proxies:
+    if proxies and len(forwarded) >= proxies and _is_ip(forwarded[-proxies]):
         return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def _is_ip(text: str) -> bool:
+    # The address goes into a cache key: a header of any length or alphabet must not.
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _failure_key(request: HttpRequest) -> str:

@@ -46,6 +46,8 @@ FLOW_MAX_AGE_SECONDS = 600
 # VK error codes meaning the token lacks a right (7) or access (15), not that it is dead.
 MISSING_RIGHTS_CODES = frozenset({7, 15})
 EDITOR = 2  # admin_level: 1 moderator, 2 editor, 3 administrator (vk-api.md §3.8)
+DEVICE_ID_MAX = VkConnection._meta.get_field("device_id").max_length
+CODE_MAX_LENGTH = 2048
 
 
 class VkLinkError(Exception):
@@ -121,6 +123,8 @@ def finish_vk_id(
     code, device_id = params.get("code") or "", params.get("device_id") or ""
     if not code or not device_id:
         raise VkLinkError(_("VK ID did not send a sign-in code. Please start again."))
+    if not (_callback_value(code, CODE_MAX_LENGTH) and _callback_value(device_id, DEVICE_ID_MAX)):
+        raise VkLinkError(_("The answer from VK ID cannot be used. Please start again."))
     try:
         client = id_client or providers.vk_id_client(interactive=True)
         tokens = client.exchange_code(
@@ -144,6 +148,12 @@ def finish_vk_id(
     )
     log.info("VK connected with VK ID: user %s, connection %s", user.pk, connection.pk)
     return _recheck_community(connection)
+
+
+def _callback_value(value: str, limit: int) -> bool:
+    """Printable ASCII within ``limit``: what VK ID sends. Anyone can type a callback URL, and
+    device_id is stored (a longer one is a 500 on MariaDB, which refuses rather than cuts)."""
+    return len(value) <= limit and value.isascii() and value.isprintable()
 
 
 def _raise_for_callback_error(params: Mapping[str, str]) -> None:

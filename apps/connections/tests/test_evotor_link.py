@@ -214,3 +214,10 @@ def test_test_button_with_a_malformed_stored_token_revokes_instead_of_failing(
     evotor_connection.refresh_from_db()
     assert evotor_connection.state == ConnectionState.REVOKED
     assert "not a valid token" in evotor_connection.last_error
+
+
+def test_a_stores_user_id_with_a_trailing_newline_is_not_an_evotor_user(page, api):
+    evotor_stores(api, store_json(user_id=EVOTOR_USER + "\n"))
+    response = page.post("/evotor", {"token": CLOUD_TOKEN})
+    assert "did not say which account" in _field_errors(response)[0]
+    assert not EvotorConnection.objects.exists()

@@ -454,3 +454,21 @@ def test_non_ascii_authorization_is_401(evotor):
     basic = evotor("/api/v1/user/token", TOKEN_BODY, auth="Basic Жж==")
     assert basic.status_code == 401
     assert _nothing_stored()
+
+
+@pytest.mark.parametrize("forwarded", ["x" * 5000, "Ж, 10.0.0.1, не-ip", "1.2.3.4\u0000"])
+def test_a_forwarded_for_that_is_not_an_address_falls_back_to_the_peer(
+    evotor, settings, forwarded
+):
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    response = evotor("/api/v1/user/token", TOKEN_BODY, auth="Bearer guess",
+                      HTTP_X_FORWARDED_FOR=forwarded)
+    assert response.status_code == 401
+
+
+def test_a_forwarded_for_address_is_the_client_behind_a_trusted_proxy(rf, settings):
+    from apps.connections.evotor_webhooks import client_ip
+
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    request = rf.post("/", HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9")
+    assert client_ip(request) == "203.0.113.9"

@@ -415,3 +415,18 @@ def test_a_pasted_vk_token_must_be_printable_ascii(page, api, token):
     assert response.status_code == 200
     assert _errors(response, "token_form", "token")
     assert len(api.calls) == 0 and not VkConnection.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "device_id,code", [("d" * 256, "c"), ("устройство", "c"), ("d", "c" * 2049), ("d", "код")]
+)
+def test_a_callback_with_values_vk_id_never_sends_is_refused_before_the_exchange(
+    page, api, device_id, code
+):
+    params = _start(page)
+    response = page.get(
+        "/vk/callback", {"code": code, "state": params["state"], "device_id": device_id},
+        follow=True,
+    )
+    assert "cannot be used" in response.content.decode()
+    assert len(api.calls) == 0 and not VkConnection.objects.exists()
