@@ -2,13 +2,19 @@
 
 from django.urls import path
 
-from apps.sandbox.views import control, evotor, vk, vkid
+from apps.sandbox.views import control, evotor, pages, vk, vkid
 
 app_name = "sandbox"
 
 _store = "evotor/stores/<str:store_id>"
 
 urlpatterns = [
+    # Pages for people: the sandbox home and each community's storefront
+    path("", pages.home, name="home"),
+    path("actions/install", pages.install, name="home-install"),
+    path("actions/product-change", pages.product_change, name="home-product-change"),
+    path("vk/club<int:group_id>", pages.vk_club, name="vk-club"),
+    path("vk/club<int:group_id>/market", pages.vk_market, name="vk-market"),
     # Evotor cloud: EVOTOR_API_URL=<site>/sandbox/evotor
     path("evotor/stores", evotor.stores, name="evotor-stores"),
     path(f"{_store}", evotor.store, name="evotor-store"),
