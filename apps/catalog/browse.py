@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django import forms
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.catalog.models import CatalogRefresh, Product, ProductGroup, Store
+from apps.catalog.models import CatalogRefresh, Product, ProductGroup, RefreshLease, Store
 
 SORTS = {
     "name": ("name", "pk"),
@@ -18,8 +16,6 @@ SORTS = {
     "price": ("price", "name", "pk"),
     "-price": ("-price", "name", "pk"),
 }
-# A run still marked running after this long died with its worker.
-RUNNING_STALE_AFTER = timedelta(minutes=30)
 
 
 class ProductFilterForm(forms.Form):
@@ -105,11 +101,9 @@ class RefreshStatus:
 
 
 def refresh_status(user) -> RefreshStatus:
+    """``running`` comes from the refresh lease, the one thing that decides whether a refresh
+    may start (apps/catalog/services.py): a run whose worker died holds an expired lease."""
     runs = list(CatalogRefresh.objects.filter(user=user).order_by("-started_at")[:10])
     last_success = next((r for r in runs if r.status == CatalogRefresh.Status.SUCCESS), None)
-    running = any(
-        r.status == CatalogRefresh.Status.RUNNING
-        and timezone.now() - r.started_at < RUNNING_STALE_AFTER
-        for r in runs
-    )
+    running = RefreshLease.objects.held().filter(user=user).exists()
     return RefreshStatus(last_success, runs[0] if runs else None, running)

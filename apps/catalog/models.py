@@ -156,3 +156,38 @@ class CatalogRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class RefreshLeaseQuerySet(models.QuerySet):
+    def held(self, now=None):
+        """Leases a live refresh holds (an expired one is free: its holder died)."""
+        return self.exclude(owner="").filter(expires_at__gte=now or timezone.now())
+
+    def free(self, now=None):
+        now = now or timezone.now()
+        return self.filter(
+            models.Q(owner="") | models.Q(expires_at__isnull=True) | models.Q(expires_at__lt=now)
+        )
+
+
+class RefreshLease(models.Model):
+    """One per merchant: who is refreshing the catalog now (apps/catalog/services.py).
+
+    Claimed, renewed and released by conditional UPDATEs whose row count says who won, like the
+    sync's lease, so it holds across processes on SQLite and MariaDB; it expires if its holder
+    dies. The pages read "refreshing now" from it too: one mechanism, one answer.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="catalog_refresh_lease",
+    )
+    owner = models.CharField(max_length=64, blank=True, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = RefreshLeaseQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.owner or '-'}"

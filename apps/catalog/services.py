@@ -8,21 +8,27 @@ has an older stamp is gone from Evotor and is marked removed in one UPDATE per t
 
 Incremental runs ask Evotor only for what changed since each store's watermark (the highest
 ``updated_at`` seen). ``since`` never reports deletions, hence a full run at least daily.
+
+One refresh per merchant at a time: a run holds the merchant's RefreshLease, claimed, renewed
+and released with conditional UPDATEs (the row count says who won), the same mechanism as the
+sync's lease. The lease expires if its holder dies; the next run that claims it marks the dead
+run's record failed. The pages' "refreshing now" reads the same lease (browse.refresh_status).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
+from django.db import IntegrityError, models, transaction
 from django.db import connection as db_connection
-from django.db import models, transaction
 from django.utils import timezone
 
 from apps.catalog import rows
-from apps.catalog.models import CatalogRefresh, Product, ProductGroup, Store
+from apps.catalog.models import CatalogRefresh, Product, ProductGroup, RefreshLease, Store
 from apps.catalog.signals import catalog_changed
 from apps.connections import providers
 from apps.connections.clients import (
@@ -42,11 +48,19 @@ logger = logging.getLogger(__name__)
 
 FULL_REFRESH_EVERY = timedelta(hours=24)
 BATCH_SIZE = 1000
-LOCK_SECONDS = 30 * 60
+# A run renews its lease as it fetches (at most every RENEW_AFTER): a killed worker delays the
+# merchant's next refresh by at most LEASE_DURATION.
+LEASE_DURATION = timedelta(minutes=10)
+RENEW_AFTER = timedelta(seconds=60)
+INTERRUPTED = "interrupted: the process running this refresh stopped before it finished"
 
 
 class RefreshSkipped(Exception):
     """No refresh ran: no usable Evotor connection, or one is already running."""
+
+
+class LeaseLost(Exception):
+    """The run's lease expired and another run took it: this one must not write."""
 
 
 @dataclass
@@ -69,8 +83,37 @@ def usable_connection(user) -> EvotorConnection:
     return connection
 
 
-def _lock_key(user_id: int) -> str:
-    return f"catalog-refresh-lock:{user_id}"
+def claim_lease(user_id: int, owner: str, *, now: datetime | None = None) -> bool:
+    """Take the merchant's refresh lease if it is free or expired. True: the caller holds it."""
+    now = now or timezone.now()
+    expires_at = now + LEASE_DURATION
+    won = RefreshLease.objects.free(now).filter(pk=user_id).update(
+        owner=owner, expires_at=expires_at
+    )
+    if won == 1:
+        return True
+    if RefreshLease.objects.filter(pk=user_id).exists():
+        return False
+    try:  # the merchant's first refresh: the row is created already claimed
+        with transaction.atomic():
+            RefreshLease.objects.create(user_id=user_id, owner=owner, expires_at=expires_at)
+    except IntegrityError:  # another run created it first, and holds it
+        return False
+    return True
+
+
+def renew_lease(user_id: int, owner: str, *, now: datetime | None = None) -> bool:
+    """Extend the lease; False when it was lost (expired and claimed by another run)."""
+    now = now or timezone.now()
+    kept = RefreshLease.objects.filter(pk=user_id, owner=owner).update(
+        expires_at=now + LEASE_DURATION
+    )
+    return kept == 1
+
+
+def release_lease(user_id: int, owner: str) -> None:
+    """Give the lease back; only its holder can (a run that lost it releases nothing)."""
+    RefreshLease.objects.filter(pk=user_id, owner=owner).update(owner="", expires_at=None)
 
 
 def refresh_catalog(user, *, full: bool = False, client: EvotorClient | None = None):
@@ -80,15 +123,36 @@ def refresh_catalog(user, *, full: bool = False, client: EvotorClient | None = N
     recorded on the run, and an authorisation error marks the Evotor connection revoked.
     """
     connection = usable_connection(user)
-    if not cache.add(_lock_key(user.pk), "1", LOCK_SECONDS):
+    owner = secrets.token_hex(16)
+    if not claim_lease(user.pk, owner):
         raise RefreshSkipped("a refresh is already running")
     try:
+        # We hold the lease, so no other run is alive: one still marked running died.
+        CatalogRefresh.objects.filter(user=user, status=CatalogRefresh.Status.RUNNING).update(
+            status=CatalogRefresh.Status.FAILED, error=INTERRUPTED, finished_at=timezone.now()
+        )
         full = full or _full_refresh_due(user)
         run = CatalogRefresh.objects.create(user=user, full=full)
-        _run(run, connection, client, full)
+        _run(run, connection, client, full, _heartbeat(user.pk, owner))
         return run
     finally:
-        cache.delete(_lock_key(user.pk))
+        release_lease(user.pk, owner)
+
+
+def _heartbeat(user_id: int, owner: str) -> Callable[[], None]:
+    """Renews the lease (when RENEW_AFTER has passed); raises LeaseLost once it is gone."""
+    renewed = timezone.now()
+
+    def beat(force: bool = False) -> None:
+        nonlocal renewed
+        now = timezone.now()
+        if not force and now - renewed < RENEW_AFTER:
+            return
+        if not renew_lease(user_id, owner, now=now):
+            raise LeaseLost("the refresh took too long and another run took over")
+        renewed = now
+
+    return beat
 
 
 def _full_refresh_due(user) -> bool:
@@ -101,18 +165,22 @@ def _full_refresh_due(user) -> bool:
     return last_full is None or timezone.now() - last_full >= FULL_REFRESH_EVERY
 
 
-def _run(run: CatalogRefresh, connection: EvotorConnection, client, full: bool) -> None:
+def _run(run: CatalogRefresh, connection: EvotorConnection, client, full: bool, beat) -> None:
     try:
         client = client or providers.evotor_client(connection.cloud_token)
         watermarks = {} if full else _watermarks(run.user_id)
-        fetched = fetch_catalog(client, watermarks)
+        fetched = fetch_catalog(client, watermarks, heartbeat=beat)
+        beat(force=True)  # still ours: apply (a run that lost the lease writes nothing)
         apply_catalog(run, fetched, watermarks)
         run.status = CatalogRefresh.Status.SUCCESS
     except (AuthError, PaymentRequiredError, TokenDecryptionError) as exc:
         _fail(run, exc)
         set_state(connection, ConnectionState.REVOKED, str(exc))
-    except ApiError as exc:
+    except (ApiError, LeaseLost) as exc:
         _fail(run, exc)
+    except Exception as exc:  # a bug or a database error: recorded, then raised
+        _fail(run, exc)
+        raise
     finally:
         if client is not None:
             run.evotor_requests = client.requests_made
@@ -137,20 +205,29 @@ def _watermarks(user_id: int) -> dict[str, tuple[datetime | None, datetime | Non
     }
 
 
-def fetch_catalog(client: EvotorClient, watermarks: dict) -> Fetched:
-    """Every store with its groups and products (only changes where a watermark is known)."""
+def fetch_catalog(
+    client: EvotorClient, watermarks: dict, *, heartbeat: Callable[[], None] | None = None
+) -> Fetched:
+    """Every store with its groups and products (only changes where a watermark is known).
+
+    ``heartbeat`` is called after every page (the refresh renews its lease there).
+    """
+    beat = heartbeat or (lambda: None)
     fetched = Fetched()
     for page in client.iter_store_pages():
         fetched.skipped.extend(page.skipped)
+        beat()
         for store in page.items:
             products_since, groups_since = watermarks.get(store.id, (None, None))
             entry = FetchedStore(store)
             for group_page in client.iter_product_group_pages(store.id, since=groups_since):
                 entry.groups.extend(group_page.items)
                 fetched.skipped.extend(group_page.skipped)
+                beat()
             for product_page in client.iter_product_pages(store.id, since=products_since):
                 entry.products.extend(product_page.items)
                 fetched.skipped.extend(product_page.skipped)
+                beat()
             fetched.stores.append(entry)
     return fetched
 
