@@ -46,7 +46,9 @@ class Field(enum.StrEnum):
 
 ALL_FIELDS = frozenset(Field)
 
-DEFAULT_TEMPLATE = "{name}\n\n{description}\n\nЦена: {price} ₽{measure}\nАртикул: {article}\n{store}"
+DEFAULT_TEMPLATE = (
+    "{name}\n\n{description}\n\nЦена: {price} ₽{measure}\nАртикул: {article}\n{store}"
+)
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,11 @@ class ItemOp:
     needs_photo: bool = False  # a new photo must be uploaded (CREATE, or the photo changed)
     from_album: int | None = None  # MOVE_ALBUM / UPDATE: the VK album to leave
     to_album_group: str | None = None  # Evotor group whose album to join
+    # The hash the link stores once an op with a payload succeeded (over the managed fields as
+    # transform.managed_fields counts them), and "make the item available again" (SHOW, or
+    # ADOPT of a hidden item that is wanted visible).
+    payload_hash: str = ""
+    unhide: bool = False
 
 
 class AlbumAction(enum.StrEnum):
