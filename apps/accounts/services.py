@@ -256,8 +256,8 @@ def sign_up(form: Any, language: str) -> User | None:
       confirmation link;
     - the email has an account: nothing is created; a task tells that account's owner that
       someone tried to sign up with their address, with the ways back in (log in, reset);
-    - only the phone has an account (phones are unique, PRODUCT.md §4): nothing is created; a
-      task tells the address that was typed that the number belongs to another account. Only
+    - only the phone has an account (phones stay unique): nothing is created; a task tells the
+      address that was typed that the number belongs to another account. Only
       whoever reads that mailbox learns it, one email at a time, within the sign-up limits.
 
     Each path hashes the password once and queues one task, so timing tells the paths apart no
