@@ -17,6 +17,7 @@ from apps.connections.models import (
     WebhookEvent,
 )
 from apps.connections.signals import evotor_connected
+from apps.connections.tests.conftest import evotor_stores
 
 pytestmark = pytest.mark.django_db
 
@@ -153,8 +154,9 @@ def test_user_token_redelivery_is_harmless(evotor):
 
 
 def test_user_token_replaces_a_token_and_announces_a_linked_connection(
-    evotor, merchant, django_capture_on_commit_callbacks
+    evotor, merchant, django_capture_on_commit_callbacks, api
 ):
+    evotor_stores(api)  # the announcement starts a catalog refresh: Evotor is mocked, not called
     EvotorConnection.objects.create(user=merchant, evotor_user_id=EVOTOR_USER)
     received = []
 
