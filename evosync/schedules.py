@@ -29,6 +29,7 @@ class ScheduleSpec:
 
 # Later issues append here: sync, connection health, log pruning.
 SCHEDULES: tuple[ScheduleSpec, ...] = (
+    ScheduleSpec("sync.run_sync_all", "apps.sync.tasks.run_sync_all", "0 * * * *"),
     ScheduleSpec(
         "catalog.refresh_all_catalogs", "apps.catalog.tasks.refresh_all_catalogs", "30 * * * *"
     ),

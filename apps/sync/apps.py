@@ -1,6 +1,17 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SyncConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "apps.sync"
+    verbose_name = _("Sync")
+
+    def ready(self) -> None:
+        # Connecting receivers is declaration, not work.
+        from apps.accounts.signals import account_deleting
+        from apps.catalog.signals import catalog_changed
+        from apps.sync.receivers import stop_syncing, sync_after_catalog_change
+
+        catalog_changed.connect(sync_after_catalog_change, dispatch_uid="sync-after-change")
+        account_deleting.connect(stop_syncing, dispatch_uid="sync-stop-on-delete")

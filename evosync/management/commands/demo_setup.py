@@ -11,14 +11,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.connections.models import ConnectionState, EvotorConnection, VkConnection
 from apps.connections.services import set_state
 from apps.connections.signals import evotor_connected
+from apps.sync.models import SyncConfig, SyncJob
+from apps.sync.tasks import request_sync
 
 DEMO_EMAIL = "demo@evosync.local"
 DEMO_PASSWORD = "demo-evosync-2026"  # noqa: S105 - a development account on a local sandbox
+# A goods category the sandbox knows (its market.getCategories lists it).
+DEMO_CATEGORY = (20001, "Кофе")
 
 
 class Command(BaseCommand):
@@ -34,6 +39,7 @@ class Command(BaseCommand):
         user = User.objects.filter(email=DEMO_EMAIL).first()
         if user is None or not EvotorConnection.objects.filter(user=user).exists():
             user = self._create(products, groups)
+        self._enable_sync(user)
         self.stdout.write(
             self.style.SUCCESS(f"Demo merchant: {DEMO_EMAIL} / password {DEMO_PASSWORD}")
         )
@@ -72,6 +78,22 @@ class Command(BaseCommand):
             f"VK community «{group.name}». The first catalog refresh is queued."
         )
         return user
+
+    @staticmethod
+    def _enable_sync(user: User) -> None:
+        """Publish the demo catalog to the sandbox community: a category chosen, sync on.
+
+        Enabled after the first catalog refresh was queued, so the refresh's change signal
+        starts the first sync within seconds of `make run`.
+        """
+        config, _ = SyncConfig.objects.get_or_create(user=user)
+        if config.is_enabled:
+            return
+        config.vk_category_id, config.vk_category_name = DEMO_CATEGORY
+        config.is_enabled = True
+        config.confirmed_at = timezone.now()
+        config.save()
+        request_sync(user.pk, SyncJob.Trigger.MANUAL)
 
     @staticmethod
     def _merchant() -> User:

@@ -1,0 +1,102 @@
+"""Which Evotor products have an image (evotor-api.md E7 → docs/evotor.md), asked only when needed.
+
+Evotor lists a product's images on a separate endpoint, one request per product. We ask only for
+products about to be published whose image we have not checked since Evotor last changed them —
+never one request per product per run. What we learn is kept on the ProductLink.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.utils import timezone
+
+from apps.connections.clients import (
+    ApiError,
+    AuthError,
+    EvotorClient,
+    NotFoundError,
+    PaymentRequiredError,
+)
+from apps.sync.context import Loaded
+from apps.sync.core import types as core
+from apps.sync.models import ProductLink
+
+log = logging.getLogger(__name__)
+
+
+def _due(product: core.Product, link: ProductLink | None, updated: datetime | None) -> bool:
+    if product.image_url and (link is None or not link.image_checked_at):
+        return False  # Evotor sent the image with the product itself
+    if link is None or link.image_checked_at is None:
+        return True
+    return updated is not None and updated > link.image_checked_at
+
+
+def discover(
+    loaded: Loaded, decisions: dict[str, core.Decision], ready, client: EvotorClient | None
+) -> dict[str, str]:
+    """Product id → image URL for the products checked now that have one."""
+    if client is None or core.Field.PHOTO not in loaded.ctx.settings.managed:
+        return {}
+    candidates = [
+        p for p in loaded.ctx.products
+        if not p.removed
+        and decisions.get(p.id, core.Decision(False, core.Reason.REMOVED)).included
+        and (loaded.ctx.only_product_ids is None or p.id in loaded.ctx.only_product_ids)
+        and _due(p, loaded.links.get(p.id), loaded.updated.get(p.id))
+    ]
+    if not candidates:
+        return {}
+    _ensure_links(loaded, ready, [p.id for p in candidates])
+    found: dict[str, str] = {}
+    checked: list[ProductLink] = []
+    now = timezone.now()
+    for product in candidates:
+        try:
+            images = client.list_product_images(product.store_id, product.id)
+        except NotFoundError:
+            images = []
+        except (AuthError, PaymentRequiredError) as exc:
+            # No product.image:read right: cards for everyone, and do not ask again per product.
+            log.info("Evotor images unavailable for user %s: %s", ready.config.user_id, exc)
+            _mark_all(loaded, candidates, now, checked)
+            break
+        except ApiError as exc:
+            log.info("Evotor images of user %s not checked this run: %s", ready.config.user_id,
+                     exc)
+            break
+        url = next((i.url for i in images if i.url), "")
+        link = loaded.links[product.id]
+        link.image_url, link.image_checked_at = url[:1000], now
+        checked.append(link)
+        if url:
+            found[product.id] = url
+    ProductLink.objects.bulk_update(checked, ["image_url", "image_checked_at"], batch_size=500)
+    return found
+
+
+def _mark_all(loaded: Loaded, products, now, checked: list[ProductLink]) -> None:
+    done = {link.pk for link in checked}
+    for product in products:
+        link = loaded.links[product.id]
+        if link.pk not in done:
+            link.image_checked_at = now
+            checked.append(link)
+
+
+def _ensure_links(loaded: Loaded, ready, product_ids: list[str]) -> None:
+    missing = [pid for pid in product_ids if pid not in loaded.links]
+    if not missing:
+        return
+    user_id, group_id = ready.config.user_id, ready.vk.group_id
+    ProductLink.objects.bulk_create(
+        [ProductLink(user_id=user_id, vk_group_id=group_id, evotor_product_id=pid)
+         for pid in missing],
+        batch_size=1000, ignore_conflicts=True,
+    )
+    for link in ProductLink.objects.filter(
+        user_id=user_id, vk_group_id=group_id, evotor_product_id__in=missing
+    ):
+        loaded.links[link.evotor_product_id] = link

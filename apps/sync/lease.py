@@ -1,0 +1,104 @@
+"""The per-merchant lease and the trigger flags on SyncConfig (docs/architecture.md, "Lease").
+
+One sync per merchant at a time, whatever triggered it, across processes and machines. Every
+step is one conditional UPDATE whose row count says who won, so it works the same on SQLite and
+MariaDB, needs no long transaction and survives crashes: a lease whose holder died expires.
+
+Triggers never wait for the lease. Each one stamps ``requested_at``; the run that holds the
+lease clears the stamp when it starts serving it and checks it again before releasing, so a
+trigger that arrives during a run is served by one more pass of the same holder, never lost.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.sync.models import SyncConfig
+
+
+def new_owner() -> str:
+    return secrets.token_hex(16)
+
+
+def _expiry(now: datetime) -> datetime:
+    return now + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
+
+
+def claim(config_id: int, owner: str, *, now: datetime | None = None) -> bool:
+    """Take the lease if it is free or expired. True when this caller holds it now."""
+    now = now or timezone.now()
+    free = Q(lease_owner="") | Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    won = SyncConfig.objects.filter(free, pk=config_id).update(
+        lease_owner=owner, lease_expires_at=_expiry(now)
+    )
+    return won == 1
+
+
+def renew(config_id: int, owner: str, *, now: datetime | None = None) -> bool:
+    """Extend the lease; False when it was lost (expired and taken by another run)."""
+    now = now or timezone.now()
+    kept = SyncConfig.objects.filter(pk=config_id, lease_owner=owner).update(
+        lease_expires_at=_expiry(now)
+    )
+    return kept == 1
+
+
+def start_serving(config_id: int, owner: str, started: datetime) -> None:
+    """Clear the triggers this pass serves: those stamped before it started."""
+    SyncConfig.objects.filter(pk=config_id, lease_owner=owner, requested_at__lte=started).update(
+        requested_at=None, requested_trigger=""
+    )
+
+
+def release(config_id: int, owner: str) -> bool:
+    """Give the lease back unless a trigger arrived meanwhile.
+
+    True: released. False: a trigger is pending (``requested_at`` set) and the caller still
+    holds the lease, so it must run again; or the lease was lost (check :func:`holds`).
+    """
+    released = SyncConfig.objects.filter(
+        pk=config_id, lease_owner=owner, requested_at__isnull=True
+    ).update(lease_owner="", lease_expires_at=None)
+    return released == 1
+
+
+def holds(config_id: int, owner: str) -> bool:
+    return SyncConfig.objects.filter(pk=config_id, lease_owner=owner).exists()
+
+
+def force_release(config_id: int, owner: str) -> None:
+    """Release whatever is pending (the run cannot go on: disabled, connection lost)."""
+    SyncConfig.objects.filter(pk=config_id, lease_owner=owner).update(
+        lease_owner="", lease_expires_at=None
+    )
+
+
+def is_running(config: SyncConfig, *, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return bool(config.lease_owner) and (
+        config.lease_expires_at is None or config.lease_expires_at >= now
+    )
+
+
+def request(config_id: int, trigger: str, *, now: datetime | None = None) -> None:
+    """Record a trigger: the next (or current) run serves it."""
+    now = now or timezone.now()
+    SyncConfig.objects.filter(pk=config_id).update(requested_at=now, requested_trigger=trigger)
+
+
+def claim_queue_slot(config_id: int, *, now: datetime | None = None, stale_after: float) -> bool:
+    """True when the caller should enqueue a run task: none is queued (or the queued one is
+    older than ``stale_after`` seconds, e.g. lost with a dead broker row)."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=stale_after)
+    slot = Q(task_queued_at__isnull=True) | Q(task_queued_at__lt=stale)
+    return SyncConfig.objects.filter(slot, pk=config_id).update(task_queued_at=now) == 1
+
+
+def free_queue_slot(config_id: int) -> None:
+    SyncConfig.objects.filter(pk=config_id).update(task_queued_at=None)

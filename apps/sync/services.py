@@ -1,0 +1,370 @@
+"""One merchant's sync: preconditions, lease, catalog refresh, VK read-back, plan, execute, record.
+
+Shared by the tasks, ``manage.py sync_user``, the pages and the admin. Remote calls never run
+inside a transaction; outcomes are committed batch by batch (executor.py). The life of a run is
+described in docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.catalog.services import RefreshSkipped, refresh_catalog
+from apps.connections import providers
+from apps.connections.clients import (
+    ApiError,
+    AuthError,
+    CaptchaError,
+    EvotorClient,
+    PermanentError,
+    ResponseFormatError,
+    TransientError,
+    VkClient,
+)
+from apps.connections.crypto import TokenDecryptionError
+from apps.connections.models import ConnectionState, EvotorConnection, VkConnection
+from apps.connections.services import set_state
+from apps.connections.vk_link import usable_vk_connection
+from apps.connections.vk_tokens import ensure_fresh_vk_token
+from apps.sync import images, lease
+from apps.sync.context import Loaded, load, with_images
+from apps.sync.core import engine, filters
+from apps.sync.core import types as core
+from apps.sync.executor import Executor, Tally
+from apps.sync.models import SyncConfig, SyncJob
+
+log = logging.getLogger(__name__)
+
+MARKET_OFF_CODES = frozenset({1409, 1438, 1525, 1526})
+# The share of the task timeout a run may use before it hands over to a continuation.
+DEADLINE_SHARE = 0.75
+
+# The merchant whose sync is running in this context: its own catalog refresh must not
+# trigger yet another run (catalog_changed receiver, apps/sync/receivers.py).
+serving_user: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "serving_user", default=None
+)
+
+
+class RunStopped(Exception):
+    """The run cannot go on. ``code`` is for the pages (explain.py), ``str()`` for operators."""
+
+    def __init__(self, code: str, summary: str) -> None:
+        super().__init__(summary)
+        self.code = code
+
+
+class NotReady(RunStopped):
+    """A precondition is missing: nothing was attempted."""
+
+
+def config_for(user: User) -> SyncConfig:
+    config, _ = SyncConfig.objects.get_or_create(user=user)
+    return config
+
+
+# --- preconditions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ready:
+    config: SyncConfig
+    evotor: EvotorConnection
+    vk: VkConnection
+
+
+def check_ready(user: User, config: SyncConfig, *, require_enabled: bool = True) -> Ready:
+    """Everything a run needs, or NotReady with the first missing thing."""
+    if require_enabled and not config.is_enabled:
+        raise NotReady("disabled", "sync is not enabled")
+    if require_enabled and config.is_paused:
+        raise NotReady("paused", f"sync is paused: {config.paused_reason}")
+    evotor = EvotorConnection.objects.filter(user=user).first()
+    if evotor is None or not evotor.is_usable:
+        raise NotReady("evotor_not_connected", "no usable Evotor connection")
+    vk = usable_vk_connection(user)
+    if vk is None:
+        raise NotReady("vk_not_connected", "no usable VK connection with a community")
+    if not config.vk_category_id:
+        raise NotReady("no_category", "no VK category chosen")
+    return Ready(config, evotor, vk)
+
+
+# --- running ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Clients:
+    """Injected in tests and benchmarks; built from the connections otherwise."""
+
+    vk: VkClient | None = None
+    evotor: EvotorClient | None = None
+
+
+def run_sync(
+    user: User,
+    trigger: str,
+    *,
+    full_refresh: bool = False,
+    only: frozenset[str] | None = None,
+    clients: Clients | None = None,
+    task_id: str = "",
+    deadline: float | None = None,
+    on_continue: Callable[[], None] | None = None,
+) -> SyncJob | None:
+    """Run the merchant's sync under the lease; None when another run holds it (that run
+    serves this trigger too). Runs again while triggers arrive during a pass."""
+    config = config_for(user)
+    owner = lease.new_owner()
+    if not lease.claim(config.pk, owner):
+        return None
+    job = None
+    try:
+        while True:
+            lease.start_serving(config.pk, owner, timezone.now())
+            job = _pass(user, config, owner, trigger, full_refresh, only, clients, task_id,
+                        deadline)
+            if job.error_code == "continued":
+                lease.force_release(config.pk, owner)
+                if on_continue is not None:
+                    on_continue()
+                return job
+            if lease.release(config.pk, owner) or not lease.holds(config.pk, owner):
+                return job
+            config.refresh_from_db()
+            trigger, only, full_refresh = config.requested_trigger or trigger, None, False
+    except BaseException:
+        lease.force_release(config.pk, owner)
+        raise
+
+
+def _pass(user, config, owner, trigger, full_refresh, only, clients, task_id, deadline) -> SyncJob:
+    config.refresh_from_db()
+    vk = usable_vk_connection(user)
+    job = SyncJob.objects.create(
+        user=user, triggered_by=trigger, status=SyncJob.Status.RUNNING, task_id=task_id[:64],
+        vk_group_id=vk.group_id if vk else None,
+        only_product_ids=sorted(only) if only else None,
+    )
+    close_interrupted(user, job)
+    started = time.monotonic()
+    try:
+        ready = check_ready(user, config, require_enabled=trigger != SyncJob.Trigger.COMMAND)
+        tally = _work(user, ready, job, owner, full_refresh, only, clients or Clients(),
+                      started, deadline)
+        _finish(job, tally, SyncJob.Status.PARTIAL if tally.failed else SyncJob.Status.SUCCESS)
+    except NotReady as exc:
+        _finish(job, None, SyncJob.Status.SKIPPED, exc.code, str(exc))
+    except Continued as exc:
+        _finish(job, None, SyncJob.Status.SUCCESS, "continued", str(exc))
+    except RunStopped as exc:
+        _finish(job, None, SyncJob.Status.FAILED, exc.code, str(exc))
+    _after_run(config, job)
+    return job
+
+
+class Continued(RunStopped):
+    def __init__(self, tally: Tally) -> None:
+        super().__init__("continued", "time budget used: a continuation run takes over")
+        self.tally = tally
+
+
+def _work(user, ready: Ready, job, owner, full_refresh, only, clients, started, deadline) -> Tally:
+    _refresh_catalog(user, ready, full_refresh, clients)
+    vk_conn = ready.vk
+    try:
+        vk_conn = ensure_fresh_vk_token(vk_conn)
+        client = clients.vk or providers.vk_client(vk_conn.access_token)
+        loaded, plan = _plan(user, ready, client, clients, only)
+        executor = Executor(
+            client=client, group_id=vk_conn.group_id, job=job, loaded=loaded,
+            settings=loaded.ctx.settings,
+            checkpoint=_checkpoint(job, ready, owner, started, deadline),
+            fetch_image=_image_fetcher(ready.evotor, clients),
+        )
+        try:
+            return executor.apply(plan)
+        except Continued:
+            raise Continued(executor.tally) from None
+        finally:
+            job.vk_requests = client.requests_made
+            job.photos_uploaded = executor.tally.uploads
+            _copy(job, executor.tally)
+    except (ApiError, TokenDecryptionError) as exc:
+        raise _stopped(exc, vk_conn) from exc
+
+
+def _plan(user, ready: Ready, client: VkClient, clients: Clients, only):
+    items = client.get_items(ready.vk.group_id, extended=False)
+    loaded = load(ready.config, ready.vk.group_id, vk_items=items, now=timezone.now(), only=only)
+    decisions = filters.decide(loaded.ctx)
+    found = images.discover(loaded, decisions, ready, _evotor_client(ready.evotor, clients))
+    loaded.ctx = with_images(loaded.ctx, found)
+    return loaded, engine.plan_sync(loaded.ctx)
+
+
+def preview(user: User) -> tuple[Loaded, core.SyncPlan]:
+    """The plan the next run would apply, from the cache and VK's current items; writes nothing
+    to VK. Raises NotReady or RunStopped."""
+    config = config_for(user)
+    ready = check_ready(user, config, require_enabled=False)
+    vk_conn = ready.vk
+    try:
+        vk_conn = ensure_fresh_vk_token(vk_conn)
+        client = providers.vk_client(vk_conn.access_token, interactive=True)
+        items = client.get_items(vk_conn.group_id, extended=False)
+    except (ApiError, TokenDecryptionError) as exc:
+        raise _stopped(exc, vk_conn, record=False) from exc
+    loaded = load(config, vk_conn.group_id, vk_items=items, now=timezone.now())
+    return loaded, engine.plan_sync(loaded.ctx)
+
+
+def _refresh_catalog(user, ready: Ready, full: bool, clients: Clients) -> None:
+    token = serving_user.set(user.pk)
+    try:
+        refresh = refresh_catalog(user, full=full, client=clients.evotor)
+    except RefreshSkipped:
+        return
+    finally:
+        serving_user.reset(token)
+    ready.evotor.refresh_from_db()
+    if ready.evotor.state == ConnectionState.REVOKED:
+        raise RunStopped("evotor_revoked", f"Evotor refused the token: {refresh.error}")
+
+
+def _evotor_client(connection: EvotorConnection, clients: Clients) -> EvotorClient | None:
+    if clients.evotor is not None:
+        return clients.evotor
+    try:
+        return providers.evotor_client(connection.cloud_token)
+    except (TokenDecryptionError, ValueError):
+        return None
+
+
+def _image_fetcher(connection: EvotorConnection, clients: Clients):
+    client = _evotor_client(connection, clients)
+    return client.download_image if client is not None else None
+
+
+def _checkpoint(job: SyncJob, ready: Ready, owner: str, started: float, deadline: float | None):
+    budget = deadline if deadline is not None else settings.Q_TASK_TIMEOUT * DEADLINE_SHARE
+
+    def checkpoint() -> None:
+        job.save(update_fields=[*COUNT_FIELDS, "progress_done", "progress_total"])
+        if not lease.renew(ready.config.pk, owner):
+            raise RunStopped("lease_lost", "another run took over the lease")
+        if not VkConnection.objects.filter(pk=ready.vk.pk, group_id=ready.vk.group_id).exists():
+            raise RunStopped("community_changed", "the VK community changed during the run")
+        if time.monotonic() - started > budget:
+            raise Continued(Tally())
+
+    return checkpoint
+
+
+COUNT_FIELDS = [
+    "items_created", "items_updated", "items_hidden", "items_deleted", "items_skipped",
+    "items_failed", "vk_requests", "photos_uploaded",
+]
+
+
+def _copy(job: SyncJob, tally: Tally) -> None:
+    job.items_created, job.items_updated = tally.created, tally.updated
+    job.items_hidden, job.items_deleted = tally.hidden, tally.deleted
+    job.items_skipped, job.items_failed = tally.skipped, tally.failed
+
+
+def _stopped(exc: Exception, vk_conn: VkConnection, *, record: bool = True) -> RunStopped:
+    """Classify a whole-run failure; a refused token or a market switched off marks the VK
+    connection so the pages and the health job show it."""
+    detail = str(exc)
+    if isinstance(exc, AuthError | TokenDecryptionError):
+        if record:
+            set_state(vk_conn, ConnectionState.REVOKED, detail)
+        return RunStopped("vk_auth", detail)
+    if isinstance(exc, CaptchaError):
+        return RunStopped("vk_captcha", detail)
+    if isinstance(exc, PermanentError) and getattr(exc, "code", None) in MARKET_OFF_CODES:
+        if record:
+            set_state(vk_conn, ConnectionState.OFFLINE, "The market (Товары) is switched off.")
+        return RunStopped("market_disabled", detail)
+    if isinstance(exc, ResponseFormatError):
+        return RunStopped("vk_bad_reply", detail)
+    if isinstance(exc, TransientError):
+        return RunStopped("vk_unavailable", detail)
+    return RunStopped("vk_error", detail)
+
+
+def _finish(
+    job: SyncJob, tally: Tally | None, status: str, code: str = "", summary: str = ""
+) -> None:
+    """``tally`` None: the counts already on the job (copied as the run went) stand."""
+    if tally is not None:
+        _copy(job, tally)
+    if tally is not None and tally.notes and not code:
+        code = tally.notes[0]
+        summary = ", ".join(tally.notes)
+    job.status, job.error_code, job.error_summary = status, code[:32], summary[:500]
+    job.finished_at = timezone.now()
+    if status in (SyncJob.Status.SUCCESS, SyncJob.Status.PARTIAL):
+        job.progress_done = job.progress_total
+    job.save()
+    log.info("sync job %s for user %s: %s %s", job.pk, job.user_id, status, summary)
+
+
+def _after_run(config: SyncConfig, job: SyncJob) -> None:
+    if job.status == SyncJob.Status.SKIPPED:
+        return
+    now = timezone.now()
+    if job.status != SyncJob.Status.FAILED:
+        SyncConfig.objects.filter(pk=config.pk).update(last_run_at=now, consecutive_failures=0)
+        return
+    SyncConfig.objects.filter(pk=config.pk).update(
+        last_run_at=now, consecutive_failures=F("consecutive_failures") + 1
+    )
+    limit = settings.SYNC_MAX_CONSECUTIVE_FAILURES
+    reason = f"{limit} failed runs in a row; the last: {job.error_summary}"[:300]
+    SyncConfig.objects.filter(
+        pk=config.pk, consecutive_failures__gte=limit, paused_reason=""
+    ).update(paused_reason=reason, paused_at=now)
+
+
+def close_interrupted(user: User, current: SyncJob) -> int:
+    """Runs left 'running' by a killed worker. Safe: we hold the lease, so none is alive."""
+    return (
+        SyncJob.objects.filter(user=user, status__in=[SyncJob.Status.RUNNING,
+                                                      SyncJob.Status.PENDING])
+        .exclude(pk=current.pk)
+        .update(
+            status=SyncJob.Status.FAILED,
+            error_code="interrupted",
+            error_summary="the worker stopped before the run finished",
+            finished_at=timezone.now(),
+        )
+    )
+
+
+# --- switching on and off -------------------------------------------------------------------------
+
+
+def pause(config: SyncConfig, reason: str) -> None:
+    SyncConfig.objects.filter(pk=config.pk).update(paused_reason=reason[:300],
+                                                   paused_at=timezone.now())
+
+
+def resume(config: SyncConfig) -> None:
+    SyncConfig.objects.filter(pk=config.pk).update(paused_reason="", paused_at=None,
+                                                   consecutive_failures=0)
+
+
+def stop_for_user(user: User) -> None:
+    """account_deleting: no further run; VK items stay where they are."""
+    SyncConfig.objects.filter(user=user).update(is_enabled=False, requested_at=None)

@@ -1,0 +1,70 @@
+"""The per-merchant lease: conditional UPDATEs decide who runs; nothing waits, nothing is lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.sync import lease
+from apps.sync.models import SyncConfig
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def config(merchant) -> SyncConfig:
+    return SyncConfig.objects.create(user=merchant)
+
+
+def test_only_one_claimant_wins(config):
+    assert lease.claim(config.pk, "a")
+    assert not lease.claim(config.pk, "b")
+
+
+def test_an_expired_lease_can_be_taken_over(config, settings):
+    settings.SYNC_LEASE_SECONDS = 60
+    assert lease.claim(config.pk, "a")
+    later = timezone.now() + timedelta(seconds=61)
+    assert lease.claim(config.pk, "b", now=later)
+    assert not lease.renew(config.pk, "a")  # the old holder learns it lost the lease
+
+
+def test_only_the_holder_releases(config):
+    lease.claim(config.pk, "a")
+    assert not lease.release(config.pk, "b")
+    assert lease.holds(config.pk, "a")
+    assert lease.release(config.pk, "a")
+    assert lease.claim(config.pk, "b")
+
+
+def test_a_trigger_during_the_run_keeps_the_holder_running(config):
+    lease.claim(config.pk, "a")
+    lease.start_serving(config.pk, "a", timezone.now())
+    lease.request(config.pk, "webhook")
+    assert not lease.release(config.pk, "a")
+    assert lease.holds(config.pk, "a")
+    lease.start_serving(config.pk, "a", timezone.now())
+    assert lease.release(config.pk, "a")
+
+
+def test_serving_clears_only_triggers_older_than_the_pass(config):
+    lease.claim(config.pk, "a")
+    started = timezone.now()
+    lease.request(config.pk, "manual", now=started + timedelta(seconds=1))
+    lease.start_serving(config.pk, "a", started)
+    assert SyncConfig.objects.get(pk=config.pk).requested_at is not None
+
+
+def test_one_queued_task_is_enough(config):
+    assert lease.claim_queue_slot(config.pk, stale_after=60)
+    assert not lease.claim_queue_slot(config.pk, stale_after=60)
+    lease.free_queue_slot(config.pk)
+    assert lease.claim_queue_slot(config.pk, stale_after=60)
+
+
+def test_a_lost_queued_task_does_not_block_triggers_forever(config):
+    assert lease.claim_queue_slot(config.pk, stale_after=60)
+    later = timezone.now() + timedelta(seconds=61)
+    assert lease.claim_queue_slot(config.pk, stale_after=60, now=later)
