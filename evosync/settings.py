@@ -58,6 +58,10 @@ if PRODUCTION and not TOKEN_ENCRYPTION_KEYS:
     )
 
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+if TESTING:
+    # Tests never reach a real server (nor `make run` on this machine): .invalid never resolves
+    # (RFC 2606), and the root conftest.py refuses every connection a test has no reason to make.
+    SITE_URL = "http://evosync.invalid"
 
 # --- Applications -------------------------------------------------------------------------------
 
@@ -406,6 +410,11 @@ SYNC_DEBOUNCE_MAX_SECONDS = env.int("SYNC_DEBOUNCE_MAX_SECONDS", default=10, min
 EVOTOR_API_URL = env.str("EVOTOR_API_URL", default=f"{SITE_URL}/sandbox/evotor")
 VK_API_URL = env.str("VK_API_URL", default=f"{SITE_URL}/sandbox/vk")
 VK_ID_URL = env.str("VK_ID_URL", default=f"{SITE_URL}/sandbox/vkid")
+if TESTING:
+    # Tests mock the providers or point these at the sandbox on a live server themselves.
+    EVOTOR_API_URL = "http://evotor.invalid"
+    VK_API_URL = "http://vk.invalid"
+    VK_ID_URL = "http://vkid.invalid"
 HTTP_TIMEOUT_SECONDS = env.int("HTTP_TIMEOUT_SECONDS", default=20, minimum=1)
 
 # VK ID (OAuth 2.1 + PKCE, vk-api.md §11): our application at id.vk.com/business/go. The sandbox

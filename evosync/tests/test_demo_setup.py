@@ -16,6 +16,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 def test_demo_merchant_is_connected_and_its_catalog_refreshed(live_server, settings, capsys):
     settings.SITE_URL = live_server.url
     settings.EVOTOR_API_URL = f"{live_server.url}/sandbox/evotor"
+    settings.VK_API_URL = f"{live_server.url}/sandbox/vk"
+    settings.VK_ID_URL = f"{live_server.url}/sandbox/vkid"
     call_command("demo_setup", products=30, groups=4)
     call_command("demo_setup")  # idempotent
     assert f"{DEMO_EMAIL} / password {DEMO_PASSWORD}" in capsys.readouterr().out

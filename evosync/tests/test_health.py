@@ -48,6 +48,7 @@ def test_post_is_not_allowed(client):
 
 
 @pytest.mark.django_db
+@pytest.mark.allow_connect(("127.0.0.1", 1))
 def test_redis_unreachable_returns_503(client, monkeypatch):
     """A real Redis client pointed at a port where nothing listens."""
     from django.core.cache.backends.redis import RedisCache

@@ -24,6 +24,7 @@ def test_probe_succeeds_against_a_healthy_server(live_server, monkeypatch):
     assert healthcheck.main([f"{live_server.url}/health"]) == 0
 
 
+@pytest.mark.allow_connect(("127.0.0.1", 1))
 def test_probe_fails_when_nothing_listens(capsys):
     assert healthcheck.main(["http://127.0.0.1:1/health"]) == 1
     assert "health check failed" in capsys.readouterr().err

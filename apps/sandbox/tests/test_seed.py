@@ -40,7 +40,8 @@ def test_json_output_is_exactly_the_scripts_contract(db, capsys):
     assert token.user.managed.get().vk_id == data["vk"]["group_id"]
 
 
-def test_text_output_says_what_a_demo_needs(db, capsys):
+def test_text_output_says_what_a_demo_needs(db, capsys, settings):
+    settings.EVOTOR_API_URL = "http://127.0.0.1:8000/sandbox/evotor"  # what `make run` prints
     call_command("sandbox_seed", "--products", "3", "--groups", "1")
 
     out = capsys.readouterr().out
