@@ -107,3 +107,54 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_merchant(self) -> bool:
         """Staff accounts operate EvoSync; they are never synced as merchants."""
         return self.is_active and not self.is_staff
+
+
+class AuditEntry(models.Model):
+    """Who changed what, when and from where (apps/accounts/audit.py records them).
+
+    Secrets never reach a row: their changes are stored as "replaced". The merchant link is
+    nulled, not cascaded, when an account is deleted, so the deletion itself stays on record
+    (``subject_email`` keeps whose it was); entries are pruned after AUDIT_RETENTION_DAYS.
+    """
+
+    class ActorKind(models.TextChoices):
+        MERCHANT = "merchant", _("merchant")
+        STAFF = "staff", _("staff")
+        EVOTOR = "evotor", _("Evotor")
+        SYSTEM = "system", _("system")
+
+    class Source(models.TextChoices):
+        PAGE = "page", _("web page")
+        ADMIN = "admin", _("admin")
+        WEBHOOK = "webhook", _("webhook")
+        COMMAND = "command", _("command")
+        TASK = "task", _("background task")
+
+    subject = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="audit_entries", verbose_name=_("merchant"),
+    )
+    subject_email = models.CharField(_("merchant email"), max_length=254, blank=True)
+    actor = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("changed by"),
+    )
+    actor_kind = models.CharField(_("who"), max_length=16, choices=ActorKind.choices)
+    source = models.CharField(_("from"), max_length=16, choices=Source.choices)
+    action = models.CharField(_("action"), max_length=64)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=255, blank=True)
+    # [{"field": name, "old": value, "new": value}], secrets as "replaced".
+    changes = models.JSONField(_("changes"), default=list, blank=True)
+    path = models.CharField(_("page or command"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["subject", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_repr}".strip()
