@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.redis import RedisCache
 from model_bakery import baker
 
 PASSWORD = "correct-Horse-battery-9"
@@ -130,6 +131,42 @@ def _no_network(request, _services):
         _policy = None
 
 
+# --- Parallel runs (pytest -n) ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings_xdist_suffix(request) -> None:
+    """One test database per xdist worker, recognising our SQLite engine.
+
+    pytest-django suffixes the test database's name per worker but knows SQLite only by
+    Django's own engine path; ours (evosync.db.sqlite3) got a file name under a directory that
+    does not exist, and every test errored. SQLite's test database is in memory, private to
+    each worker process already; a server database (MariaDB) gets test_<name>_gw<N>.
+    """
+    from django.db import connections
+
+    worker = getattr(request.config, "workerinput", {}).get("workerid")
+    if not worker:
+        return
+    for alias, database in settings.DATABASES.items():
+        test = database.setdefault("TEST", {})
+        if connections[alias].vendor == "sqlite":
+            if test.get("NAME") not in (None, "", ":memory:"):
+                test["NAME"] = f"{test['NAME']}_{worker}"
+            continue
+        test["NAME"] = f"{test.get('NAME') or 'test_' + database['NAME']}_{worker}"
+
+
+def _clear_own_cache_keys() -> None:
+    """Only this run's keys (the prefix names the xdist worker): FLUSHDB would wipe the keys of
+    the other workers sharing the Redis database, in the middle of their tests."""
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Redis outlives test transactions: throttles and rate limits must not leak between tests.
@@ -140,9 +177,10 @@ def _clean_cache():
     if isinstance(caches["default"], DatabaseCache):
         yield
         return
-    cache.clear()
+    clear = _clear_own_cache_keys if isinstance(caches["default"], RedisCache) else cache.clear
+    clear()
     yield
-    cache.clear()
+    clear()
 
 
 def _merchant(email: str, phone: str):
