@@ -63,17 +63,13 @@ class EvotorConnectionAdmin(ConnectionAdmin):
     raw_id_fields = ["user"]
     fields = [
         "user", "evotor_user_id", "connection_type", "state", "cloud_token",
-        "per_user_webhook_token", *ConnectionAdmin.readonly_fields,
+        *ConnectionAdmin.readonly_fields,
     ]
-    readonly_fields = [*ConnectionAdmin.readonly_fields, "cloud_token", "per_user_webhook_token"]
+    readonly_fields = [*ConnectionAdmin.readonly_fields, "cloud_token"]
 
     @admin.display(description=_("cloud token"))
     def cloud_token(self, obj: EvotorConnection) -> str:
         return _token_summary(obj.cloud_token_encrypted)
-
-    @admin.display(description=_("per-user webhook token"))
-    def per_user_webhook_token(self, obj: EvotorConnection) -> str:
-        return _("issued (only its hash is kept)") if obj.webhook_token_hash else "—"
 
 
 @admin.register(VkConnection)

@@ -68,8 +68,6 @@ class EvotorConnection(ConnectionBase):
         validators=[RegexValidator(EVOTOR_USER_ID_PATTERN)],
     )
     cloud_token_encrypted = models.TextField(blank=True, editable=False)
-    # No longer written (see issue_webhook_token); kept until a migration drops it.
-    webhook_token_hash = models.CharField(max_length=64, blank=True, editable=False)
     connection_type = models.CharField(
         _("connected through"), max_length=16, choices=Type.choices, default=Type.WEBHOOK
     )
