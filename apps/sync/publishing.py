@@ -1,0 +1,386 @@
+"""The sync side of the catalog pages: what each store, group and product will do in VK, and why.
+
+The catalog never imports the sync (STYLE.md): its pages send ``catalog_page`` with the rows
+they show, and :func:`states_for_page` answers with the states to display, computed by the same
+pure functions a run uses (``filters.decide``, ``transform.build_payload``) over the context a
+run would load, from the cache and the links only (no VK call). ``load`` reads each table once,
+so the page costs the same number of queries for ten products or ten thousand.
+
+The include / exclude / inherit buttons post to the views at the end of this module
+(apps/sync/publishing_urls.py); they write ``SyncFilter`` rows of the merchant's own objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from apps.catalog.browse import ProductFilterForm, catalog_view
+from apps.catalog.models import Product, ProductGroup, Store
+from apps.connections.explain import Explanation, vk_error
+from apps.connections.services import connections_of
+from apps.sync.context import load
+from apps.sync.core import filters
+from apps.sync.core import types as core
+from apps.sync.core.transform import build_payload, is_out_of_stock
+from apps.sync.models import ProductLink, SyncConfig, SyncFilter
+from apps.sync.services import config_for
+
+R = core.Reason
+# Bootstrap colour of the state badge.
+TONES = {
+    R.PUBLISHED: "success",
+    R.STORE_NOT_CHOSEN: "secondary",
+    R.EXCLUDED_STORE: "secondary",
+    R.EXCLUDED_GROUP: "secondary",
+    R.EXCLUDED_PRODUCT: "secondary",
+    R.NOT_INCLUDED: "secondary",
+    R.REMOVED: "secondary",
+    R.NOT_FOR_SALE: "warning",
+    R.OUT_OF_STOCK: "warning",
+    R.NO_PRICE: "danger",
+    R.PRICE_TOO_HIGH: "danger",
+    R.NO_NAME: "danger",
+}
+_SYNTHETIC = "\x00"  # prefix of the stand-in products that tell a store's or group's state
+
+
+def reason_text(reason: core.Reason, by_name: str = "") -> str:
+    """A decision's reason as the merchant reads it (translated now)."""
+    texts = {
+        R.PUBLISHED: _("will be published"),
+        R.STORE_NOT_CHOSEN: _("another store feeds the community"),
+        R.EXCLUDED_STORE: _("excluded with the store «%(name)s»") % {"name": by_name},
+        R.EXCLUDED_GROUP: _("excluded by the group «%(name)s»") % {"name": by_name},
+        R.EXCLUDED_PRODUCT: _("excluded"),
+        R.NOT_INCLUDED: _("not chosen (only what is included is published)"),
+        R.REMOVED: _("deleted in Evotor"),
+        R.NOT_FOR_SALE: _("not for sale"),
+        R.OUT_OF_STOCK: _("out of stock"),
+        R.NO_PRICE: _("no price"),
+        R.PRICE_TOO_HIGH: _("price too high for VK"),
+        R.NO_NAME: _("no name"),
+    }
+    return texts[reason]
+
+
+@dataclass
+class VkStatus:
+    """What the product's VK item is now (from its ProductLink)."""
+
+    state: str  # a ProductLink.State, "excluded" or "none"
+    label: str
+    tone: str
+    url: str = ""
+    problem: Explanation | None = None
+
+
+@dataclass
+class RowState:
+    """One row's publishing state: the filter set on it, and what follows from all filters."""
+
+    entity_type: str  # SyncFilter.EntityType
+    mode: str  # the filter on this very row: "include", "exclude" or "" (inherits)
+    reason: core.Reason
+    label: str
+    vk: VkStatus | None = None
+
+    @property
+    def published(self) -> bool:
+        return self.reason is R.PUBLISHED
+
+    @property
+    def tone(self) -> str:
+        return TONES[self.reason]
+
+
+@dataclass
+class PageStates:
+    """The answer to ``catalog_page``: counts for the heading, where the buttons post."""
+
+    published_count: int
+    total_count: int
+    enabled: bool
+    filter_url: str
+    bulk_url: str
+    vk_group_id: int | None = None
+    rows: dict[int, RowState] = field(default_factory=dict)  # product pk → state
+
+
+# --- computing --------------------------------------------------------------------------------
+
+
+def outcome(product: core.Product, decision: core.Decision, groups: filters.GroupIndex,
+            stores: dict[str, core.Store], sync: core.SyncSettings) -> core.Reason:
+    """Why the product will (not) be visible in VK after the next run; the order of the checks
+    is the engine's (core/engine.py ``_want``)."""
+    if product.removed:
+        return R.REMOVED
+    if not decision.included:
+        return decision.reason
+    if not product.allow_to_sell:
+        return R.NOT_FOR_SALE
+    group = groups.get(product.store_id, product.group_id)
+    built = build_payload(product, group, stores.get(product.store_id), sync)
+    if isinstance(built, core.Reason):
+        return built
+    if sync.out_of_stock is core.OutOfStock.HIDE and is_out_of_stock(product):
+        return R.OUT_OF_STOCK
+    return R.PUBLISHED
+
+
+def _stand_ins(stores: Iterable[Store], groups: Iterable[ProductGroup],
+               store_ids: dict[int, str]) -> list[core.Product]:
+    """One imaginary product per store and per group: its decision is the row's state."""
+    made = [core.Product(f"{_SYNTHETIC}s{s.evotor_id}", s.evotor_id, "-", None) for s in stores]
+    made += [
+        core.Product(f"{_SYNTHETIC}g{g.pk}", store_ids.get(g.store_id, ""), "-", None,
+                     group_id=g.evotor_id)
+        for g in groups
+    ]
+    return made
+
+
+def _modes(ctx: core.SyncContext) -> dict[tuple[str, str], str]:
+    found: dict[tuple[str, str], str] = {}
+    for item in ctx.filters:
+        if found.get((item.entity_type, item.entity_id)) != core.FilterMode.EXCLUDE:
+            found[(item.entity_type, item.entity_id)] = item.mode.value
+    return found
+
+
+def _names(ctx: core.SyncContext) -> dict[str, str]:
+    return {**{g.id: g.name for g in ctx.groups}, **{s.id: s.name for s in ctx.stores}}
+
+
+def _label(decision_or_reason: core.Decision | core.Reason, names: dict[str, str]) -> str:
+    if isinstance(decision_or_reason, core.Decision):
+        reason, by = decision_or_reason.reason, decision_or_reason.by
+    else:
+        reason, by = decision_or_reason, None
+    return reason_text(reason, names.get(by or "", ""))
+
+
+def _vk_group(user) -> int | None:
+    _evotor, vk = connections_of(user)
+    return vk.group_id if vk is not None and vk.group_id else None
+
+
+def states_for_page(
+    user, products: Sequence[Product], stores: Sequence[Store] = (),
+    groups: Sequence[ProductGroup] = (),
+) -> PageStates:
+    """States for the rows a catalog page shows (annotated on them as ``.publishing``) and the
+    heading's counts over the whole catalog."""
+    config = _config(user)
+    group_id = _vk_group(user)
+    loaded = load(config, group_id or 0, vk_items=None, now=timezone.now())
+    store_ids = {s.pk: s.evotor_id for s in stores}
+    store_ids.update({p.store_id: p.store.evotor_id for p in products})
+    stand_ins = _stand_ins(stores, groups, store_ids)
+    ctx = replace(loaded.ctx, products=loaded.ctx.products + tuple(stand_ins))
+    decisions = filters.decide(ctx)
+    index = filters.GroupIndex(ctx.groups)
+    store_map = {s.id: s for s in ctx.stores}
+    outcomes = {
+        p.id: outcome(p, decisions[p.id], index, store_map, ctx.settings)
+        for p in loaded.ctx.products
+    }
+    page = PageStates(
+        published_count=sum(1 for r in outcomes.values() if r is R.PUBLISHED),
+        total_count=sum(1 for p in loaded.ctx.products if not p.removed),
+        enabled=config.is_enabled,
+        filter_url=reverse("publishing:filter"),
+        bulk_url=reverse("publishing:bulk"),
+        vk_group_id=group_id,
+    )
+    modes, names = _modes(ctx), _names(ctx)
+    for product in products:
+        reason = outcomes.get(product.evotor_id, R.REMOVED)
+        decision = decisions.get(product.evotor_id)
+        label = _label(decision if decision and not decision.included else reason, names)
+        state = RowState("product", modes.get(("product", product.evotor_id), ""), reason, label,
+                         vk_status(loaded.links.get(product.evotor_id), reason, group_id))
+        product.publishing = state
+        page.rows[product.pk] = state
+    _annotate_entities(stores, groups, decisions, modes, names)
+    return page
+
+
+def _config(user) -> SyncConfig:
+    try:
+        return user.sync_config  # cached on the user: the banner on the same page reuses it
+    except SyncConfig.DoesNotExist:
+        return config_for(user)
+
+
+def _annotate_entities(stores, groups, decisions, modes, names) -> None:
+    for store in stores:
+        decision = decisions[f"{_SYNTHETIC}s{store.evotor_id}"]
+        vetoed = decision.reason in (R.EXCLUDED_STORE, R.STORE_NOT_CHOSEN)
+        reason = decision.reason if vetoed else R.PUBLISHED
+        store.publishing = RowState("store", modes.get(("store", store.evotor_id), ""), reason,
+                                    _label(decision if vetoed else reason, names))
+    for group in groups:
+        decision = decisions[f"{_SYNTHETIC}g{group.pk}"]
+        reason = decision.reason
+        group.publishing = RowState("group", modes.get(("group", group.evotor_id), ""), reason,
+                                    _label(decision, names))
+
+
+# --- the VK side --------------------------------------------------------------------------------
+
+
+def item_url(group_id: int, item_id: int) -> str:
+    """Where the merchant sees the item: the sandbox storefront in development, else VK.
+
+    VK's documented reference to an item is ``market-<group_id>_<item_id>`` (vk-api.md §2);
+    vk.com opens it as the item's page.
+    """
+    if settings.SANDBOX_ENABLED and settings.VK_API_URL.rstrip("/").endswith("/sandbox/vk"):
+        return f"{reverse('sandbox:vk-market', args=[group_id])}#item-{item_id}"
+    return f"https://vk.com/market-{group_id}_{item_id}"
+
+
+def link_problem(code: str) -> Explanation:
+    """A ProductLink's / SyncItemError's ``vk:<code>`` in words."""
+    number = code.removeprefix("vk:")
+    return vk_error(int(number) if number.isdigit() else None)
+
+
+def vk_status(link: ProductLink | None, reason: core.Reason, group_id: int | None) -> VkStatus:
+    S = ProductLink.State
+    state = link.state if link is not None else "none"
+    url = ""
+    if link is not None and link.vk_item_id and group_id and state != S.DELETED:
+        url = item_url(group_id, link.vk_item_id)
+    if state == S.FAILED or (link is not None and link.last_error_code):
+        return VkStatus(S.FAILED, _("failed"), "danger", url, link_problem(link.last_error_code))
+    if state == S.PUBLISHED:
+        return VkStatus(state, _("published"), "success", url)
+    if state == S.HIDDEN:
+        return VkStatus(state, _("hidden in VK"), "secondary", url)
+    if state in (S.PENDING, S.CREATING) or reason is R.PUBLISHED:
+        return VkStatus(S.PENDING, _("waiting for the next sync"), "info")
+    return VkStatus("excluded", _("not in VK"), "light")
+
+
+def receive_catalog_page(sender: Any, user, products, stores=(), groups=(),
+                         **kwargs: Any) -> PageStates:
+    """``catalog_page`` receiver (connected in apps.py)."""
+    return states_for_page(user, products, stores, groups)
+
+
+# --- the buttons ----------------------------------------------------------------------------------
+
+ENTITY_MODELS: dict[str, type] = {"store": Store, "group": ProductGroup, "product": Product}
+MODES = ("include", "exclude", "inherit")
+BULK_CHUNK = 500  # ids per IN (…): well under SQLite's and MariaDB's limits
+
+
+def _parent(kind: str, entity: Any) -> str:
+    if kind == "product":
+        return entity.group_evotor_id or entity.store.evotor_id
+    if kind == "group":
+        return entity.parent_evotor_id or entity.store.evotor_id
+    return ""
+
+
+def write_filter(config: SyncConfig, kind: str, entity: Any, mode: str) -> None:
+    """Include or exclude one store, group or product; "inherit" removes its own filter."""
+    key = {"config": config, "entity_type": kind, "entity_id": entity.evotor_id}
+    if mode == "inherit":
+        SyncFilter.objects.filter(**key).delete()
+        return
+    SyncFilter.objects.update_or_create(**key, defaults={
+        "filter_mode": mode,
+        "entity_name": entity.name[:255],
+        "parent_entity_id": _parent(kind, entity),
+    })
+
+
+@transaction.atomic
+def write_product_filters(config: SyncConfig, rows: list[tuple[str, str, str, str]],
+                          mode: str) -> int:
+    """One mode for many products at once. ``rows``: (evotor id, name, group id, store id)."""
+    ids = [row[0] for row in rows]
+    mine = SyncFilter.objects.filter(config=config, entity_type="product")
+    for start in range(0, len(ids), BULK_CHUNK):
+        mine.filter(entity_id__in=ids[start:start + BULK_CHUNK]).delete()
+    if mode != "inherit":
+        SyncFilter.objects.bulk_create([
+            SyncFilter(config=config, entity_type="product", entity_id=evotor_id,
+                       entity_name=name[:255], filter_mode=mode,
+                       parent_entity_id=group_id or store_id)
+            for evotor_id, name, group_id, store_id in rows
+        ], batch_size=BULK_CHUNK)
+    return len(rows)
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                           require_https=request.is_secure()):
+        target = reverse("catalog:catalog")
+    return redirect(target)
+
+
+def _done_message(mode: str, name: str) -> str:
+    if mode == "include":
+        return _("«%(name)s» is included in publishing.") % {"name": name}
+    if mode == "exclude":
+        return _("«%(name)s» is excluded from publishing.") % {"name": name}
+    return _("«%(name)s» follows its store and group again.") % {"name": name}
+
+
+@login_required
+@require_POST
+def set_filter(request: HttpRequest) -> HttpResponse:
+    """Include / exclude / inherit one of the merchant's own stores, groups or products."""
+    kind, mode = request.POST.get("entity_type", ""), request.POST.get("mode", "")
+    model = ENTITY_MODELS.get(kind)
+    pk = request.POST.get("pk", "")
+    if model is None or mode not in MODES or not pk.isdigit():
+        return HttpResponseBadRequest(_("Unknown action."))
+    scope = model.objects.all() if model is Store else model.objects.select_related("store")
+    entity = get_object_or_404(scope, pk=int(pk), user=request.user)
+    write_filter(config_for(request.user), kind, entity, mode)
+    messages.success(request, _done_message(mode, entity.name))
+    return _back(request)
+
+
+@login_required
+@require_POST
+def bulk_filter(request: HttpRequest) -> HttpResponse:
+    """One mode for every product the filtered list shows (every page of it)."""
+    mode = request.POST.get("mode", "")
+    form = ProductFilterForm(request.POST)
+    if mode not in MODES or not form.is_valid():
+        return HttpResponseBadRequest(_("Unknown action."))
+    products = catalog_view(request.user, form.cleaned_data).products
+    rows = list(products.values_list("evotor_id", "name", "group_evotor_id", "store__evotor_id"))
+    count = write_product_filters(config_for(request.user), rows, mode)
+    texts = {
+        "include": ngettext("%(count)d product is included.", "%(count)d products are included.",
+                            count),
+        "exclude": ngettext("%(count)d product is excluded.", "%(count)d products are excluded.",
+                            count),
+        "inherit": ngettext("%(count)d product follows its store and group again.",
+                            "%(count)d products follow their store and group again.", count),
+    }
+    messages.success(request, texts[mode] % {"count": count})
+    return _back(request)
