@@ -404,6 +404,10 @@ SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=120, minimum=10)
 # Webhook-triggered runs wait for this much quiet so a burst of edits becomes one run.
 SYNC_DEBOUNCE_SECONDS = env.int("SYNC_DEBOUNCE_MS", default=2000, minimum=0) / 1000
 SYNC_DEBOUNCE_MAX_SECONDS = env.int("SYNC_DEBOUNCE_MAX_SECONDS", default=10, minimum=0)
+# prune_logs (daily): finished sync runs and their item errors are kept this long (each
+# merchant's last run is kept whatever its age), audit log entries this long.
+SYNC_JOB_RETENTION_DAYS = env.int("SYNC_JOB_RETENTION_DAYS", default=90, minimum=1)
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365, minimum=1)
 
 # --- External services (the sandbox stands in for them in development) ---------------------------
 

@@ -5,18 +5,83 @@ secrets are written as "replaced", never as values.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import AuditEntry, User
 
 REPLACED = "replaced"
 MAX_VALUE = 500  # characters kept of one old/new value
+
+# What the merchant's activity page and the admin call each action. An action without a label
+# is shown by its code, so an app may record a new one before it has words here.
+ACTION_LABELS = {
+    "evotor.connected": _("Evotor connected"),
+    "evotor.replaced": _("Evotor token replaced"),
+    "evotor.linked": _("Evotor account linked"),
+    "evotor.uninstalled": _("EvoSync app uninstalled in Evotor"),
+    "evotor.disconnected": _("Evotor disconnected"),
+    "vk.connected": _("VK connected"),
+    "vk.replaced": _("VK token replaced"),
+    "vk.community_changed": _("VK community changed"),
+    "vk.disconnected": _("VK disconnected"),
+    "account.created": _("Account created"),
+    "account.changed": _("Account details changed"),
+    "account.profile_changed": _("Profile changed"),
+    "account.password_changed": _("Password changed"),
+    "account.password_reset": _("Password set from an emailed link"),
+    "account.deactivated": _("Account deactivated"),
+    "account.deleted": _("Account deleted"),
+    "sync.settings_changed": _("Sync settings changed"),
+    "sync.filters_changed": _("Sync filters changed"),
+    "sync.enabled": _("Sync enabled"),
+    "sync.disabled": _("Sync disabled"),
+    "sync.paused": _("Sync paused"),
+    "sync.resumed": _("Sync resumed"),
+    "sync.run_requested": _("Sync started by hand"),
+}
+
+# Fields that are not model fields (secrets are recorded under the name of their property).
+FIELD_LABELS = {
+    "password": _("password"),
+    "cloud_token": _("Evotor token"),
+    "access_token": _("VK access token"),
+    "refresh_token": _("VK refresh token"),
+    "user": _("EvoSync account"),
+    "paused_reason": _("paused because"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+def field_label(object_type: str, name: str) -> str:
+    """The field's own verbose name when the object's model has it, else FIELD_LABELS."""
+    if name in FIELD_LABELS:
+        return str(FIELD_LABELS[name])
+    try:
+        model = apps.get_model(object_type) if object_type else None
+        return str(model._meta.get_field(name).verbose_name) if model else name
+    except (LookupError, ValueError, FieldDoesNotExist, AttributeError):
+        return name
+
+
+def fingerprint(secret: str) -> str:
+    """A stand-in for a secret in a before/after snapshot: equal secrets compare equal, and
+    the value itself never leaves the caller (changes_between shows it as "replaced")."""
+    return hashlib.sha256(secret.encode()).hexdigest() if secret else ""
 
 
 def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
@@ -69,6 +134,18 @@ def from_request(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def by_merchant(user: User | None, path: str = "") -> dict[str, Any]:
+    """Actor and source of a change the merchant made on one of the pages."""
+    return {"actor": user, "actor_kind": AuditEntry.ActorKind.MERCHANT,
+            "source": AuditEntry.Source.PAGE, "path": path}
+
+
+def by_evotor(path: str) -> dict[str, Any]:
+    """Actor and source of a change an Evotor webhook made."""
+    return {"actor": None, "actor_kind": AuditEntry.ActorKind.EVOTOR,
+            "source": AuditEntry.Source.WEBHOOK, "path": path}
+
+
 def record(
     action: str,
     *,
@@ -79,11 +156,17 @@ def record(
     obj: models.Model | None = None,
     changes: list[dict[str, Any]] | None = None,
     path: str = "",
+    subject_email: str = "",
 ) -> AuditEntry:
-    """Write one entry. ``subject`` is the merchant whose data changed."""
+    """Write one entry. ``subject`` is the merchant whose data changed; ``subject_email`` names
+    one no longer in the database (an account just deleted: pass subject=None and its email)."""
+    if subject is not None and subject.pk is None:
+        subject_email, subject = subject_email or subject.email, None
+    if actor is not None and actor.pk is None:
+        actor = None
     return AuditEntry.objects.create(
         subject=subject,
-        subject_email=(subject.email if subject is not None else "")[:254],
+        subject_email=(subject.email if subject is not None else subject_email)[:254],
         actor=actor,
         actor_kind=actor_kind,
         source=source,
@@ -106,3 +189,10 @@ def record_request(
 ) -> AuditEntry:
     """``record`` for a change made on a page or in the admin by ``request.user``."""
     return record(action, subject=subject, obj=obj, changes=changes, **from_request(request))
+
+
+def prune(now: datetime | None = None) -> int:
+    """Delete entries older than AUDIT_RETENTION_DAYS; return how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.AUDIT_RETENTION_DAYS)
+    deleted, _by_model = AuditEntry.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

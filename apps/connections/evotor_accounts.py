@@ -16,10 +16,12 @@ from django.db import IntegrityError, transaction
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from apps.accounts import audit
 from apps.accounts.models import User, normalize_email_address
 from apps.accounts.phone import normalize_phone
 from apps.accounts.services import send_password_reset_email
 from apps.connections.models import EvotorConnection
+from apps.connections.services import CREATE_PATH, evotor_snapshot, record_evotor_change
 from apps.connections.signals import evotor_connected
 
 
@@ -103,12 +105,17 @@ def _create(evotor_user_id: str, account: NewAccount) -> tuple[User, str, bool]:
         last_name=account.last_name,
         phone=account.phone or None,
     )
+    origin = audit.by_evotor(CREATE_PATH)
+    audit.record("account.created", subject=user, obj=user, changes=audit.changes_between(
+        {}, audit.snapshot(user, ["email", "first_name", "last_name", "phone"])), **origin)
     if connection is None:
         connection = EvotorConnection(evotor_user_id=evotor_user_id)
+    before = evotor_snapshot(connection)
     connection.user = user
     connection.connection_type = EvotorConnection.Type.WEBHOOK
     token = connection.issue_webhook_token()
     connection.save()
+    record_evotor_change(connection, "evotor.linked", before, **origin)
     return user, token, True
 
 

@@ -13,6 +13,7 @@ import re
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from apps.accounts import audit
 from apps.accounts.models import User
 from apps.connections import providers
 from apps.connections.clients import (
@@ -27,8 +28,10 @@ from apps.connections.models import EVOTOR_USER_ID_PATTERN, ConnectionState, Evo
 from apps.connections.services import (
     CheckResult,
     announce_if_usable,
+    evotor_snapshot,
     lock_or_create_evotor,
     record_check,
+    record_evotor_change,
     set_state,
     state_after_error,
 )
@@ -36,6 +39,7 @@ from apps.connections.services import (
 log = logging.getLogger(__name__)
 
 
+EVOTOR_PATH = "/evotor"  # the page where merchants paste, test and disconnect
 NOT_YET_SENT = "Evotor has not sent the cloud token yet."
 BAD_STORED_CREDENTIAL = "The stored Evotor token is not a valid token; connect Evotor again."
 # Evotor's cloud tokens are UUIDs; other printable-ASCII forms are tolerated, but anything else
@@ -129,10 +133,14 @@ def _attach_locked(user: User, evotor_user_id: str, token: str) -> EvotorConnect
         raise EvotorLinkError(
             _("This Evotor account is connected to another EvoSync account.")
         )
+    # What the merchant had: a row made by a webhook for nobody yet was not theirs.
+    before = evotor_snapshot(connection) if current is not None else {}
     connection.user = user
     connection.cloud_token = token
     connection.connection_type = EvotorConnection.Type.MANUAL
     set_state(connection, ConnectionState.ONLINE)
+    action = "evotor.replaced" if before.get("cloud_token") else "evotor.connected"
+    record_evotor_change(connection, action, before, **audit.by_merchant(user, EVOTOR_PATH))
     announce_if_usable(connection)
     return connection
 
@@ -163,4 +171,11 @@ def disconnect_evotor(connection: EvotorConnection) -> None:
     """Forget the token and the link. Evotor offers no call to revoke a cloud token; the
     merchant uninstalls the app in Evotor to stop it for good."""
     log.info("Evotor disconnected: user %s, connection %s", connection.user_id, connection.pk)
+    before = evotor_snapshot(connection)
+    user = connection.user
+    audit.record(
+        "evotor.disconnected", subject=user, obj=connection,
+        changes=audit.changes_between(before, dict.fromkeys(before, ""), secret={"cloud_token"}),
+        **audit.by_merchant(user, f"{EVOTOR_PATH}/disconnect"),
+    )
     connection.delete()

@@ -8,6 +8,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.accounts import audit
 from apps.accounts.models import User, normalize_email_address
 from apps.connections.clients import AuthError, PaymentRequiredError
 from apps.connections.crypto import TokenDecryptionError
@@ -154,11 +155,44 @@ def link_evotor_account(evotor_user_id: str, email: str, password: str) -> str:
     connection = lock_or_create_evotor(evotor_user_id)
     if connection.user_id not in (None, user.pk):
         raise AlreadyLinked
+    before = evotor_snapshot(connection)
     connection.user = user
     token = connection.issue_webhook_token()
     connection.save()
+    record_evotor_change(connection, "evotor.linked", before, **audit.by_evotor(VERIFY_PATH))
     announce_if_usable(connection)
     return token
+
+
+# Where Evotor's account webhooks come in, as the audit log names them.
+VERIFY_PATH, CREATE_PATH = "/api/v1/user/verify", "/api/v1/user/create"
+TOKEN_PATH, INSTALLATION_PATH = "/api/v1/user/token", "/api/v2/installation/event"
+EVOTOR_AUDITED = ("user", "evotor_user_id", "connection_type", "cloud_token")
+
+
+def _token_print(connection: EvotorConnection) -> str:
+    if not connection.has_token:
+        return ""
+    try:
+        return audit.fingerprint(connection.cloud_token)
+    except TokenDecryptionError:
+        return connection.cloud_token_encrypted  # unreadable: still "a token", never shown
+
+
+def evotor_snapshot(connection: EvotorConnection) -> dict:
+    """The audited fields of an Evotor connection; the token only as a fingerprint."""
+    values = audit.snapshot(connection, EVOTOR_AUDITED[:-1])
+    values["user"] = connection.user.email if connection.user_id else ""
+    return {**values, "cloud_token": _token_print(connection)}
+
+
+def record_evotor_change(
+    connection: EvotorConnection, action: str, before: dict, **origin: object
+) -> None:
+    """One audit entry for what changed on the connection since ``before``; none if nothing."""
+    changes = audit.changes_between(before, evotor_snapshot(connection), secret={"cloud_token"})
+    if changes:
+        audit.record(action, subject=connection.user, obj=connection, changes=changes, **origin)
 
 
 def lock_or_create_evotor(evotor_user_id: str) -> EvotorConnection:
@@ -194,9 +228,12 @@ def store_evotor_cloud_token(evotor_user_id: str, token: str) -> EvotorConnectio
     connection = lock_or_create_evotor(evotor_user_id)
     if _same_token(connection, token) and connection.state == ConnectionState.ONLINE:
         return connection
+    before = evotor_snapshot(connection)
     connection.cloud_token = token
     connection.connection_type = EvotorConnection.Type.WEBHOOK
     set_state(connection, ConnectionState.ONLINE)
+    action = "evotor.replaced" if before["cloud_token"] else "evotor.connected"
+    record_evotor_change(connection, action, before, **audit.by_evotor(TOKEN_PATH))
     announce_if_usable(connection)
     return connection
 
@@ -220,6 +257,10 @@ def record_installation_event(event_id: str, event_type: str, evotor_user_id: st
     except IntegrityError:
         return  # Already received: Evotor redelivers until it sees our 200.
     if connection is not None and event_type == "ApplicationUninstalled":
+        before = audit.snapshot(connection, ["state"])
         set_state(connection, ConnectionState.REVOKED, REVOKED_BY_UNINSTALL)
+        changes = audit.changes_between(before, audit.snapshot(connection, ["state"]))
+        audit.record("evotor.uninstalled", subject=connection.user, obj=connection,
+                     changes=changes, **audit.by_evotor(INSTALLATION_PATH))
     event.processed_at = timezone.now()
     event.save(update_fields=["processed_at"])

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
+from apps.accounts import audit
 from apps.accounts.models import User
 from apps.connections import providers
 from apps.connections.clients import (
@@ -48,6 +49,9 @@ MISSING_RIGHTS_CODES = frozenset({7, 15})
 EDITOR = 2  # admin_level: 1 moderator, 2 editor, 3 administrator (vk-api.md §3.8)
 DEVICE_ID_MAX = VkConnection._meta.get_field("device_id").max_length
 CODE_MAX_LENGTH = 2048
+VK_PATH = "/vk"  # the page where merchants connect, choose the community and disconnect
+VK_AUDITED = ("connection_type", "vk_user_id", "group_id", "group_name")
+VK_SECRETS = ("access_token", "refresh_token")
 
 
 class VkLinkError(Exception):
@@ -207,6 +211,7 @@ def _store_tokens(
     device_id: str,
 ) -> VkConnection:
     connection, _created = VkConnection.objects.select_for_update().get_or_create(user=user)
+    before = vk_snapshot(connection)
     if vk_user_id and connection.vk_user_id not in (None, vk_user_id):
         # Another VK person signed in: the community was checked against someone else's rights.
         _forget_community(connection)
@@ -218,7 +223,36 @@ def _store_tokens(
     connection.device_id = device_id
     connection.connected_at = timezone.now()
     set_state(connection, ConnectionState.ONLINE)
+    action = "vk.replaced" if before["access_token"] else "vk.connected"
+    path = f"{VK_PATH}/callback" if kind == VkConnection.Type.VK_ID else f"{VK_PATH}/token"
+    _record(connection, action, before, path)
     return connection
+
+
+def _print(read) -> str:
+    try:
+        return audit.fingerprint(read())
+    except TokenDecryptionError:
+        return "?"  # unreadable: still "a token", never shown
+
+
+def vk_snapshot(connection: VkConnection) -> dict:
+    """The audited fields of a VK connection; tokens only as fingerprints."""
+    values = audit.snapshot(connection, VK_AUDITED)
+    values["access_token"] = _print(lambda: connection.access_token) if (
+        connection.access_token_encrypted) else ""
+    values["refresh_token"] = _print(lambda: connection.refresh_token) if (
+        connection.refresh_token_encrypted) else ""
+    return values
+
+
+def _record(connection: VkConnection, action: str, before: dict, path: str,
+            after: dict | None = None) -> None:
+    after = vk_snapshot(connection) if after is None else after
+    changes = audit.changes_between(before, after, secret=VK_SECRETS)
+    if changes:
+        audit.record(action, subject=connection.user, obj=connection, changes=changes,
+                     **audit.by_merchant(connection.user, path))
 
 
 def _forget_community(connection: VkConnection) -> None:
@@ -295,8 +329,10 @@ def choose_community(
         raise
     except ApiError as exc:
         raise _unavailable() from exc
+    before = vk_snapshot(connection)
     _remember_group(connection, group)
     set_state(connection, ConnectionState.ONLINE)
+    _record(connection, "vk.community_changed", before, f"{VK_PATH}/community")
     log.info("VK community %s chosen: user %s", group.id, connection.user_id)
     return connection
 
@@ -371,9 +407,28 @@ def usable_vk_connection(user: User) -> VkConnection | None:
     )
 
 
-@transaction.atomic
-def disconnect_vk(connection: VkConnection) -> None:
-    """Forget the tokens and the community. Revoking at VK ID is left to the merchant's VK
-    settings (the VK ID client has no revoke call)."""
+def disconnect_vk(connection: VkConnection, *, id_client: VkIdClient | None = None) -> None:
+    """Withdraw the VK ID grant (its access and refresh tokens stop working), then forget the
+    tokens and the community. The revoke runs outside any transaction, and its failure is
+    logged, not raised: the merchant asked us to forget the tokens, and we do in every case
+    (they can still end the grant in their VK settings). A pasted token has no grant to end.
+    """
+    if connection.connection_type == VkConnection.Type.VK_ID and connection.has_token:
+        _revoke_grant(connection, id_client)
+    before = vk_snapshot(connection)
+    with transaction.atomic():
+        _record(connection, "vk.disconnected", before, f"{VK_PATH}/disconnect",
+                after=dict.fromkeys(before, None))
+        VkConnection.objects.filter(pk=connection.pk).delete()
     log.info("VK disconnected: user %s, connection %s", connection.user_id, connection.pk)
-    connection.delete()
+
+
+def _revoke_grant(connection: VkConnection, id_client: VkIdClient | None) -> None:
+    try:
+        (id_client or providers.vk_id_client(interactive=True)).revoke(connection.access_token)
+    except AuthError as exc:
+        # invalid_token / invalid_grant: VK ID no longer knows the token, so it is gone already.
+        log.info("VK ID token of connection %s already invalid: %s", connection.pk, exc)
+    except (ApiError, TokenDecryptionError, ValueError) as exc:
+        log.warning("VK ID revoke failed for connection %s; forgetting the token anyway: %s",
+                    connection.pk, exc)

@@ -7,6 +7,8 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
+import responses
 from django import forms
 from django.utils import timezone
 
@@ -375,10 +377,51 @@ def test_error_5_on_a_vk_id_token_tries_one_refresh_first(page, vk_connection, a
     assert form_of(api.calls[2])["access_token"] == "vk2.a.ACCESS-2"
 
 
-def test_disconnect_asks_first_then_deletes(page, vk_connection):
+def vkid_revoke(mock, *, status: int = 200, error: str = "") -> None:
+    body = {"error": error, "error_description": error} if error else {"response": 1}
+    mock.upsert(responses.POST, f"{VKID_URL}/oauth2/revoke", json=body, status=status)
+
+
+def test_disconnect_asks_first_then_deletes(page, vk_connection, api):
+    vkid_revoke(api)
     assert page.get("/vk/disconnect").status_code == 200
     assert VkConnection.objects.filter(pk=vk_connection.pk).exists()
     assert page.post("/vk/disconnect")["Location"] == "/connections"
+    assert not VkConnection.objects.exists()
+
+
+def test_disconnect_revokes_the_vk_id_grant(page, vk_connection, api):
+    vkid_revoke(api)
+    page.post("/vk/disconnect")
+    revokes = [call for call in api.calls if call.request.url.endswith("/oauth2/revoke")]
+    assert len(revokes) == 1
+    assert form_of(revokes[0]) == {"client_id": "evosync-test", "access_token": VK_TOKEN}
+    assert not VkConnection.objects.exists()
+
+
+@pytest.mark.parametrize("status,error", [(500, ""), (400, "invalid_token"),
+                                          (400, "invalid_client")])
+def test_disconnect_forgets_the_tokens_when_the_revoke_fails(
+    page, vk_connection, api, caplog, status, error
+):
+    vkid_revoke(api, status=status, error=error)
+    assert page.post("/vk/disconnect")["Location"] == "/connections"
+    assert not VkConnection.objects.exists()
+    assert any("VK ID" in record.getMessage() for record in caplog.records)
+    assert VK_TOKEN not in caplog.text
+
+
+def test_disconnect_forgets_the_tokens_when_vk_id_is_unreachable(page, vk_connection, api):
+    api.upsert(responses.POST, f"{VKID_URL}/oauth2/revoke",
+               body=requests.ConnectionError("connection refused"))
+    page.post("/vk/disconnect")
+    assert not VkConnection.objects.exists()
+
+
+def test_disconnecting_a_pasted_token_calls_no_vk_id(page, merchant, api):
+    make_vk_connection(merchant, connection_type=VkConnection.Type.MANUAL, refresh_token="")
+    page.post("/vk/disconnect")
+    assert not api.calls
     assert not VkConnection.objects.exists()
 
 
