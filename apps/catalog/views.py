@@ -11,11 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.catalog import words
 from apps.catalog.browse import ProductFilterForm, catalog_view, group_tree, refresh_status
 from apps.catalog.export import csv_lines
 from apps.catalog.models import Product, ProductGroup
 from apps.catalog.services import RefreshSkipped, usable_connection
+from apps.catalog.signals import catalog_page
 from apps.catalog.tasks import enqueue_refresh
+from apps.connections.models import ConnectionState
+from apps.connections.services import connections_of
 
 PAGE_SIZE = 50
 
@@ -25,14 +29,25 @@ def _filters(request: HttpRequest) -> tuple[ProductFilterForm, dict]:
     return form, (form.cleaned_data if form.is_valid() else {})
 
 
+def _publishing(request: HttpRequest, products: list[Product], stores=(), groups=()):
+    """What the sync says about these rows (it annotates them; see signals.catalog_page), or
+    None when nothing answers."""
+    answers = catalog_page.send(
+        sender=Product, user=request.user, products=products, stores=stores, groups=groups
+    )
+    return next((result for _receiver, result in answers if result is not None), None)
+
+
 @login_required
 @require_GET
 def catalog(request: HttpRequest) -> HttpResponse:
     form, data = _filters(request)
     view = catalog_view(request.user, data)
     page = Paginator(view.products, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
+    evotor, _vk = connections_of(request.user)
     return render(request, "catalog/catalog.html", {
         "form": form,
         "view": view,
@@ -40,6 +55,9 @@ def catalog(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query.urlencode(),
         "status": refresh_status(request.user),
+        "publishing": _publishing(request, page.object_list, view.stores, view.groups),
+        "evotor_connected": evotor is not None,
+        "here": request.get_full_path(),
     })
 
 
@@ -50,7 +68,19 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     group = ProductGroup.objects.filter(
         user=request.user, evotor_id=product.group_evotor_id
     ).first()
-    return render(request, "catalog/product.html", {"product": product, "group": group})
+    return render(request, "catalog/product.html", {
+        "product": product,
+        "group": group,
+        "publishing": _publishing(request, [product]),
+        "kind": words.product_type(product),
+        "tax": words.tax(product.tax),
+        "price": words.money(product.price),
+        "cost_price": words.money(product.cost_price),
+        "quantity": words.quantity(product.quantity, product.measure_name),
+        "modifications": words.modifications(product, group),
+        "extra": words.extra_fields(product),
+        "here": request.get_full_path(),
+    })
 
 
 @login_required
@@ -70,7 +100,13 @@ def refresh_now(request: HttpRequest) -> HttpResponse:
     try:
         usable_connection(request.user)
     except RefreshSkipped:
-        messages.error(request, _("Connect Evotor first: there is nothing to refresh from."))
+        evotor, _vk = connections_of(request.user)
+        if evotor is not None and evotor.state == ConnectionState.REVOKED:
+            messages.error(request, _("Evotor no longer gives EvoSync access to your catalog, "
+                                      "so it cannot be refreshed. Please reconnect Evotor."))
+        else:
+            messages.error(request, _("Connect Evotor first: there is nothing to refresh "
+                                      "from."))
         return redirect("catalog:catalog")
     if refresh_status(request.user).running:
         messages.info(request, _("A refresh is already running."))

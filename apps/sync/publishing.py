@@ -225,7 +225,9 @@ def _config(user) -> SyncConfig:
     try:
         return user.sync_config  # cached on the user: the banner on the same page reuses it
     except SyncConfig.DoesNotExist:
-        return config_for(user)
+        config = config_for(user)
+        user.sync_config = config
+        return config
 
 
 def _annotate_entities(stores, groups, decisions, modes, names) -> None:
@@ -277,12 +279,6 @@ def vk_status(link: ProductLink | None, reason: core.Reason, group_id: int | Non
     if state in (S.PENDING, S.CREATING) or reason is R.PUBLISHED:
         return VkStatus(S.PENDING, _("waiting for the next sync"), "info")
     return VkStatus("excluded", _("not in VK"), "light")
-
-
-def receive_catalog_page(sender: Any, user, products, stores=(), groups=(),
-                         **kwargs: Any) -> PageStates:
-    """``catalog_page`` receiver (connected in apps.py)."""
-    return states_for_page(user, products, stores, groups)
 
 
 # --- the buttons ----------------------------------------------------------------------------------

@@ -25,3 +25,10 @@ def stop_syncing(sender, user, **kwargs) -> None:
     from apps.sync.services import stop_for_user
 
     stop_for_user(user)
+
+
+def publishing_states(sender, user, products, stores=(), groups=(), **kwargs):
+    """catalog_page: what each row of a catalog page will do in VK (apps/sync/publishing.py)."""
+    from apps.sync.publishing import states_for_page
+
+    return states_for_page(user, products, stores, groups)
