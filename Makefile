@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed-$(if $(filter mysql%,$(DATABASE_URL)),mysql,sqlite)
 
 help:
 	@echo "make run    - install, migrate, write schedules, demo merchant, web server + qcluster"
-	@echo "make test   - run the whole test suite (SQLite unless DATABASE_URL is set)"
+	@echo "make test   - run the whole test suite (SQLite unless DATABASE_URL is set; all cores)"
 	@echo "make lint   - ruff"
 	@echo "make messages - extract and compile translations"
 
@@ -50,8 +50,11 @@ run: migrate
 	$(PY) manage.py demo_setup
 	$(PY) manage.py rundev --host $(HOST) --port $(PORT)
 
+# The suite runs on every core (pytest-xdist: one test database per worker, on SQLite and
+# MariaDB alike); TEST_WORKERS=0 runs it in one process. PYTEST_ARGS come last and win.
+TEST_WORKERS ?= auto
 test: compilemessages
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
