@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_q.models import Task  # Success and Failure are proxies of it
 
+from apps.accounts import audit
 from apps.accounts.emails import absolute_url, send_email
 from apps.accounts.models import User
 from apps.connections.evotor_link import check_evotor
@@ -27,6 +28,7 @@ from apps.connections.models import (
     WebhookEvent,
 )
 from apps.connections.services import CheckResult
+from apps.connections.signals import pruning
 from apps.connections.vk_link import check_vk
 
 log = logging.getLogger(__name__)
@@ -192,18 +194,29 @@ class PruneResult:
     health_logs: int
     webhook_events: int
     task_results: int
+    audit_entries: int = 0
+    # What the apps above pruned through the ``pruning`` signal: {"sync runs": 3, ...}.
+    others: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
-        return (
-            f"deleted {self.health_logs} health log entries, {self.webhook_events} webhook "
-            f"events, {self.task_results} task results"
-        )
+        parts = [
+            f"{self.health_logs} health log entries", f"{self.webhook_events} webhook events",
+            f"{self.task_results} task results", f"{self.audit_entries} audit log entries",
+            *(f"{count} {what}" for what, count in self.others.items()),
+        ]
+        return "deleted " + ", ".join(parts)
 
 
 def prune_old_logs(now=None) -> PruneResult:
-    """Delete health logs, webhook events and django-q results older than 30 days."""
-    cutoff = (now or timezone.now()) - LOG_RETENTION
+    """Delete health logs, webhook events and django-q results older than 30 days, audit
+    entries past AUDIT_RETENTION_DAYS, and whatever the apps listening to ``pruning`` keep
+    for too long (the sync's old runs)."""
+    now = now or timezone.now()
+    cutoff = now - LOG_RETENTION
     health_logs, _ = HealthCheckLog.objects.filter(checked_at__lt=cutoff).delete()
     webhook_events, _ = WebhookEvent.objects.filter(received_at__lt=cutoff).delete()
     task_results, _ = Task.objects.filter(stopped__lt=cutoff).delete()
-    return PruneResult(health_logs, webhook_events, task_results)
+    others: dict[str, int] = {}
+    for _receiver, counts in pruning.send(sender=PruneResult, now=now):
+        others.update(counts or {})
+    return PruneResult(health_logs, webhook_events, task_results, audit.prune(now), others)

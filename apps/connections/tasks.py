@@ -27,5 +27,5 @@ def check_user_connections(user_id: int) -> str:
 
 
 def prune_old_logs() -> str:
-    """Daily: health logs, webhook events and task results older than 30 days."""
+    """Daily: old health logs, webhook events, task results, sync runs and audit entries."""
     return health.prune_old_logs().summary()
