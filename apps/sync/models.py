@@ -88,6 +88,10 @@ class SyncConfig(models.Model):
     # A run task is queued and has not started: triggers meanwhile need not queue another.
     task_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
+    # The incident the merchant was last e-mailed about ("" none, "failing", "paused"); changed
+    # by a conditional UPDATE so that of two workers exactly one sends (apps/sync/notify.py).
+    incident_state = models.CharField(max_length=16, blank=True, editable=False)
+    incident_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
