@@ -326,15 +326,21 @@ def _after_run(config: SyncConfig, job: SyncJob) -> None:
     now = timezone.now()
     if job.status != SyncJob.Status.FAILED:
         SyncConfig.objects.filter(pk=config.pk).update(last_run_at=now, consecutive_failures=0)
-        return
-    SyncConfig.objects.filter(pk=config.pk).update(
-        last_run_at=now, consecutive_failures=F("consecutive_failures") + 1
-    )
-    limit = settings.SYNC_MAX_CONSECUTIVE_FAILURES
-    reason = f"{limit} failed runs in a row; the last: {job.error_summary}"[:300]
-    SyncConfig.objects.filter(
-        pk=config.pk, consecutive_failures__gte=limit, paused_reason=""
-    ).update(paused_reason=reason, paused_at=now)
+    else:
+        SyncConfig.objects.filter(pk=config.pk).update(
+            last_run_at=now, consecutive_failures=F("consecutive_failures") + 1
+        )
+        limit = settings.SYNC_MAX_CONSECUTIVE_FAILURES
+        reason = f"{limit} failed runs in a row; the last: {job.error_summary}"[:300]
+        SyncConfig.objects.filter(
+            pk=config.pk, consecutive_failures__gte=limit, paused_reason=""
+        ).update(paused_reason=reason, paused_at=now)
+    try:  # one e-mail per incident; it must never fail the run it reports on
+        from apps.sync.notify import notify_after_run
+
+        notify_after_run(config.pk, job)
+    except Exception:
+        log.exception("Incident e-mail after sync job %s failed", job.pk)
 
 
 def close_interrupted(user: User, current: SyncJob) -> int:
