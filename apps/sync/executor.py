@@ -91,7 +91,8 @@ class Executor:
     def apply(self, plan: core.SyncPlan) -> Tally:
         self.tally.skipped = len(plan.of(core.Action.SKIP, core.Action.INVALID))
         self.job.progress_total = plan.writes
-        self._ensure_links(op.product_id for op in plan.items if op.action != core.Action.SKIP)
+        quiet = {core.Action.SKIP, core.Action.INVALID, core.Action.UNCHANGED}
+        self._ensure_links(op.product_id for op in plan.items if op.action not in quiet)
         albums = [a for a in plan.albums if a.action != core.AlbumAction.DELETE]
         self._album_writes(albums)
         self._adopt(plan.of(core.Action.ADOPT))

@@ -34,26 +34,37 @@ def _due(product: core.Product, link: ProductLink | None, updated: datetime | No
     return updated is not None and updated > link.image_checked_at
 
 
+PHOTO_ACTIONS = frozenset({core.Action.UPDATE, core.Action.SHOW, core.Action.ADOPT})
+
+
+def candidates(loaded: Loaded, plan: core.SyncPlan) -> list[core.Product]:
+    """Products whose image is worth asking Evotor about now: about to be created, or about to
+    be edited after Evotor changed them since we last looked."""
+    if core.Field.PHOTO not in loaded.ctx.settings.managed:
+        return []
+    products = {p.id: p for p in loaded.ctx.products}
+    due = []
+    for op in plan.items:
+        product = products.get(op.product_id)
+        if product is None or not (op.action == core.Action.CREATE or op.action in PHOTO_ACTIONS):
+            continue
+        if _due(product, loaded.links.get(product.id), loaded.updated.get(product.id)):
+            due.append(product)
+    return due
+
+
 def discover(
-    loaded: Loaded, decisions: dict[str, core.Decision], ready, client: EvotorClient | None
+    loaded: Loaded, products: list[core.Product], ready, client: EvotorClient | None
 ) -> dict[str, str]:
-    """Product id → image URL for the products checked now that have one."""
-    if client is None or core.Field.PHOTO not in loaded.ctx.settings.managed:
+    """Ask Evotor for these products' images; product id → image URL ("" = none) for those
+    whose answer differs from what the context believed."""
+    if client is None or not products:
         return {}
-    candidates = [
-        p for p in loaded.ctx.products
-        if not p.removed
-        and decisions.get(p.id, core.Decision(False, core.Reason.REMOVED)).included
-        and (loaded.ctx.only_product_ids is None or p.id in loaded.ctx.only_product_ids)
-        and _due(p, loaded.links.get(p.id), loaded.updated.get(p.id))
-    ]
-    if not candidates:
-        return {}
-    _ensure_links(loaded, ready, [p.id for p in candidates])
-    found: dict[str, str] = {}
+    _ensure_links(loaded, ready, [p.id for p in products])
+    changed: dict[str, str] = {}
     checked: list[ProductLink] = []
     now = timezone.now()
-    for product in candidates:
+    for product in products:
         try:
             images = client.list_product_images(product.store_id, product.id)
         except NotFoundError:
@@ -61,20 +72,20 @@ def discover(
         except (AuthError, PaymentRequiredError) as exc:
             # No product.image:read right: cards for everyone, and do not ask again per product.
             log.info("Evotor images unavailable for user %s: %s", ready.config.user_id, exc)
-            _mark_all(loaded, candidates, now, checked)
+            _mark_all(loaded, products, now, checked)
             break
         except ApiError as exc:
             log.info("Evotor images of user %s not checked this run: %s", ready.config.user_id,
                      exc)
             break
-        url = next((i.url for i in images if i.url), "")
+        url = next((i.url for i in images if i.url), "")[:1000]
         link = loaded.links[product.id]
-        link.image_url, link.image_checked_at = url[:1000], now
+        link.image_url, link.image_checked_at = url, now
         checked.append(link)
-        if url:
-            found[product.id] = url
+        if url != product.image_url:
+            changed[product.id] = url
     ProductLink.objects.bulk_update(checked, ["image_url", "image_checked_at"], batch_size=500)
-    return found
+    return changed
 
 
 def _mark_all(loaded: Loaded, products, now, checked: list[ProductLink]) -> None:

@@ -182,6 +182,9 @@ def _palette(group: str) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
     return PALETTE[digest[0] % len(PALETTE)]
 
 
+# A retried or resumed run draws the same cards again; keeping the last few hundred (≈50 KB
+# each) in the worker saves that CPU without holding a whole catalogue in memory.
+@lru_cache(maxsize=256)
 def product_card(name: str, group: str, store: str) -> bytes:
     """A PHOTO_SIDE square JPEG showing the product name, its group and the store."""
     name, group, store = _clean(name), _clean(group), _clean(store)

@@ -37,7 +37,7 @@ from apps.connections.vk_link import usable_vk_connection
 from apps.connections.vk_tokens import ensure_fresh_vk_token
 from apps.sync import images, lease
 from apps.sync.context import Loaded, load, with_images
-from apps.sync.core import engine, filters
+from apps.sync.core import engine
 from apps.sync.core import types as core
 from apps.sync.executor import Executor, Tally
 from apps.sync.models import SyncConfig, SyncJob
@@ -82,8 +82,11 @@ class Ready:
     vk: VkConnection
 
 
-def check_ready(user: User, config: SyncConfig, *, require_enabled: bool = True) -> Ready:
-    """Everything a run needs, or NotReady with the first missing thing."""
+def check_ready(
+    user: User, config: SyncConfig, *, require_enabled: bool = True, vk: VkConnection | None = None
+) -> Ready:
+    """Everything a run needs, or NotReady with the first missing thing. ``vk``: the usable VK
+    connection when the caller has just read it."""
     if require_enabled and not config.is_enabled:
         raise NotReady("disabled", "sync is not enabled")
     if require_enabled and config.is_paused:
@@ -91,7 +94,7 @@ def check_ready(user: User, config: SyncConfig, *, require_enabled: bool = True)
     evotor = EvotorConnection.objects.filter(user=user).first()
     if evotor is None or not evotor.is_usable:
         raise NotReady("evotor_not_connected", "no usable Evotor connection")
-    vk = usable_vk_connection(user)
+    vk = vk or usable_vk_connection(user)
     if vk is None:
         raise NotReady("vk_not_connected", "no usable VK connection with a community")
     if not config.vk_category_id:
@@ -140,7 +143,7 @@ def run_sync(
                 return job
             if lease.release(config.pk, owner) or not lease.holds(config.pk, owner):
                 return job
-            config.refresh_from_db()
+            config.refresh_from_db()  # a trigger arrived during the pass: once more
             trigger, only, full_refresh = config.requested_trigger or trigger, None, False
     except BaseException:
         lease.force_release(config.pk, owner)
@@ -148,7 +151,7 @@ def run_sync(
 
 
 def _pass(user, config, owner, trigger, full_refresh, only, clients, task_id, deadline) -> SyncJob:
-    config.refresh_from_db()
+    """One pass: ``config`` as read when the lease was taken (or after the previous pass)."""
     vk = usable_vk_connection(user)
     job = SyncJob.objects.create(
         user=user, triggered_by=trigger, status=SyncJob.Status.RUNNING, task_id=task_id[:64],
@@ -158,7 +161,8 @@ def _pass(user, config, owner, trigger, full_refresh, only, clients, task_id, de
     close_interrupted(user, job)
     started = time.monotonic()
     try:
-        ready = check_ready(user, config, require_enabled=trigger != SyncJob.Trigger.COMMAND)
+        ready = check_ready(user, config, require_enabled=trigger != SyncJob.Trigger.COMMAND,
+                            vk=vk)
         tally = _work(user, ready, job, owner, full_refresh, only, clients or Clients(),
                       started, deadline)
         _finish(job, tally, SyncJob.Status.PARTIAL if tally.failed else SyncJob.Status.SUCCESS)
@@ -206,10 +210,14 @@ def _work(user, ready: Ready, job, owner, full_refresh, only, clients, started, 
 def _plan(user, ready: Ready, client: VkClient, clients: Clients, only):
     items = client.get_items(ready.vk.group_id, extended=False)
     loaded = load(ready.config, ready.vk.group_id, vk_items=items, now=timezone.now(), only=only)
-    decisions = filters.decide(loaded.ctx)
-    found = images.discover(loaded, decisions, ready, _evotor_client(ready.evotor, clients))
-    loaded.ctx = with_images(loaded.ctx, found)
-    return loaded, engine.plan_sync(loaded.ctx)
+    plan = engine.plan_sync(loaded.ctx)
+    due = images.candidates(loaded, plan)
+    if due:
+        found = images.discover(loaded, due, ready, _evotor_client(ready.evotor, clients))
+        if found:  # what the photos show changed: plan again with the images known
+            loaded.ctx = with_images(loaded.ctx, found)
+            plan = engine.plan_sync(loaded.ctx)
+    return loaded, plan
 
 
 def preview(user: User) -> tuple[Loaded, core.SyncPlan]:
@@ -236,6 +244,8 @@ def _refresh_catalog(user, ready: Ready, full: bool, clients: Clients) -> None:
         return
     finally:
         serving_user.reset(token)
+    if refresh.status == refresh.Status.SUCCESS:
+        return
     ready.evotor.refresh_from_db()
     if ready.evotor.state == ConnectionState.REVOKED:
         raise RunStopped("evotor_revoked", f"Evotor refused the token: {refresh.error}")
