@@ -177,7 +177,9 @@ def _email_context(connection: Connection) -> dict:
         "service": _service_name(connection),
         "revoked": connection.state == ConnectionState.REVOKED,
         "community": getattr(connection, "group_name", ""),
-        "detail": connection.last_error,
+        # last_error is technical English: the templates say it in words ({% explain_connection
+        # %}, apps/connections/explain.py) while send_email has the merchant's language active.
+        "connection": connection,
         "since": connection.state_changed_at,
         "connections_url": absolute_url("/connections"),
         "reconnect_url": absolute_url(

@@ -15,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.connections import evotor_link, health, providers, vk_link
+from apps.connections.explain import connection_problem
 from apps.connections.forms import CommunityForm, EvotorTokenForm, VkTokenForm
 from apps.connections.models import (
     ConnectionState,
@@ -49,13 +50,13 @@ def _report_check(request: HttpRequest, name: str, result: CheckResult) -> None:
     if result.ok:
         messages.success(request, _("%(service)s answered: the connection works.")
                          % {"service": name})
-    elif result.state == ConnectionState.REVOKED:
-        messages.error(request, _("%(service)s refused access: please reconnect. (%(detail)s)")
-                       % {"service": name, "detail": result.detail})
+        return
+    found = connection_problem(result.service, result.detail)
+    words = {"service": name, "title": found.title, "advice": found.advice}
+    if result.state == ConnectionState.REVOKED:
+        messages.error(request, _("%(service)s refused access. %(title)s %(advice)s") % words)
     else:
-        messages.warning(request, _("%(service)s check failed: %(detail)s. EvoSync tries again "
-                                    "automatically every ten minutes.")
-                         % {"service": name, "detail": result.detail})
+        messages.warning(request, _("%(service)s check failed. %(title)s %(advice)s") % words)
 
 
 def _disconnect_page(request: HttpRequest, service: str) -> HttpResponse:

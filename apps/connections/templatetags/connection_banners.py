@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from apps.connections.explain import connection_problem
 from apps.connections.models import ConnectionState
 from apps.connections.services import connections_of
 
@@ -19,7 +20,8 @@ def connection_banners(context: template.Context) -> dict[str, Any]:
         return {"problems": []}
     evotor, vk = connections_of(user)
     problems = [
-        {"service": service, "connection": connection}
+        {"service": service, "connection": connection,
+         "explanation": connection_problem(service, connection.last_error)}
         for service, connection in (("evotor", evotor), ("vk", vk))
         if connection is not None and connection.state != ConnectionState.ONLINE
     ]
