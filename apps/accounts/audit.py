@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -76,6 +77,69 @@ def field_label(object_type: str, name: str) -> str:
         return str(model._meta.get_field(name).verbose_name) if model else name
     except (LookupError, ValueError, FieldDoesNotExist, AttributeError):
         return name
+
+
+SECRET_FIELDS = frozenset({"password", "cloud_token", "access_token", "refresh_token"})
+
+
+@dataclass(frozen=True)
+class Change:
+    """One recorded change in words: the field's label and its old and new values, or for a
+    secret only what happened to it (set, replaced, removed)."""
+
+    label: str
+    old: str
+    new: str
+    secret_event: str = ""
+
+
+def describe(entry: AuditEntry) -> list[Change]:
+    """The entry's changes for a person to read (the merchant's page, the admin)."""
+    described = []
+    for change in entry.changes or []:
+        if not isinstance(change, dict) or "field" not in change:
+            continue
+        name = str(change["field"])
+        old, new = change.get("old"), change.get("new")
+        if name in SECRET_FIELDS:
+            described.append(Change(field_label(entry.object_type, name), "", "",
+                                    _secret_event(old, new)))
+            continue
+        described.append(Change(field_label(entry.object_type, name),
+                                display_value(entry.object_type, name, old),
+                                display_value(entry.object_type, name, new)))
+    return described
+
+
+def _secret_event(old: Any, new: Any) -> str:
+    if old and new:
+        return str(_("replaced"))
+    return str(_("set")) if new else str(_("removed"))
+
+
+def display_value(object_type: str, name: str, value: Any) -> str:
+    """A stored value in words: the choice's label, yes/no, or "—" for nothing."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    try:
+        field = apps.get_model(object_type)._meta.get_field(name) if object_type else None
+    except (LookupError, ValueError, FieldDoesNotExist):
+        field = None
+    choices = dict(getattr(field, "flatchoices", None) or ())
+    return str(choices.get(value, value))
+
+
+def who(entry: AuditEntry, viewer: User) -> str:
+    """Who made the change, as the merchant reads it: staff are "EvoSync support", not names."""
+    if entry.actor_kind == AuditEntry.ActorKind.MERCHANT:
+        return str(_("You")) if entry.actor_id in (None, viewer.pk) else str(entry.actor or "")
+    if entry.actor_kind == AuditEntry.ActorKind.STAFF:
+        return str(_("EvoSync support"))
+    if entry.actor_kind == AuditEntry.ActorKind.EVOTOR:
+        return str(_("Evotor"))
+    return str(_("EvoSync (automatically)"))
 
 
 def fingerprint(secret: str) -> str:

@@ -41,4 +41,5 @@ urlpatterns = [
     path("profile/edit", views.profile_edit, name="profile_edit"),
     path("profile/password", views.PasswordChangeView.as_view(), name="password_change"),
     path("profile/delete", views.delete_account, name="delete_account"),
+    path("profile/activity", views.activity, name="activity"),
 ]

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -18,7 +19,7 @@ from django.views import i18n
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.accounts import services
+from apps.accounts import audit, services
 from apps.accounts.forms import (
     BoundedPasswordChangeForm,
     BoundedSetPasswordForm,
@@ -27,7 +28,7 @@ from apps.accounts.forms import (
     ProfileForm,
     RegisterForm,
 )
-from apps.accounts.models import User
+from apps.accounts.models import AuditEntry, User
 from apps.accounts.tokens import ConfirmationTokenError
 
 
@@ -181,10 +182,17 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form: object) -> HttpResponse:
         response = super().form_valid(form)
         services.finish_password_reset(self.user)
+        # The path carries the reset token: the log names the page, not the link.
+        audit.record("account.password_reset", subject=self.user, obj=self.user,
+                     changes=PASSWORD_REPLACED, **audit.by_merchant(self.user, "/reset-password"))
         return response
 
 
 # --- Profile ------------------------------------------------------------------------------------
+
+PROFILE_FIELDS = ("first_name", "last_name", "phone", "time_zone", "language")
+PASSWORD_REPLACED = audit.changes_between({"password": 1}, {"password": 2}, secret={"password"})
+ACTIVITY_PER_PAGE = 25
 
 
 @login_required
@@ -199,8 +207,13 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     # A fresh copy: a rejected form must not leave half-applied values on request.user.
     instance = get_user_model().objects.get(pk=request.user.pk)
     form = ProfileForm(request.POST or None, instance=instance)
+    before = audit.snapshot(request.user, PROFILE_FIELDS)
     if request.method == "POST" and form.is_valid():
         user = form.save()
+        changes = audit.changes_between(before, audit.snapshot(user, PROFILE_FIELDS))
+        if changes:
+            audit.record_request(request, "account.profile_changed", subject=user, obj=user,
+                                 changes=changes)
         with translation.override(user.language):
             messages.success(request, _("Your profile has been saved."))
         return _remember_language(redirect("profile"), user.language)
@@ -214,6 +227,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: object) -> HttpResponse:
         response = super().form_valid(form)
+        audit.record_request(self.request, "account.password_changed", subject=self.request.user,
+                             obj=self.request.user, changes=PASSWORD_REPLACED)
         messages.success(self.request, _("Your password has been changed."))
         return response
 
@@ -224,11 +239,29 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 def delete_account(request: HttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
+        email = request.user.email
         services.delete_account(request.user)
+        # After the deletion, so a failed one leaves no entry; the email says whose it was.
+        audit.record("account.deleted", subject=None, subject_email=email,
+                     **audit.by_merchant(None, request.path))
         logout(request)
         messages.success(request, _("Your account and all its data have been deleted."))
         return redirect("login")
     return render(request, "accounts/delete_account.html", {"form": form})
+
+
+@login_required
+@require_GET
+def activity(request: HttpRequest) -> HttpResponse:
+    """The merchant's own audit log: what changed in their account, by whom, newest first."""
+    entries = AuditEntry.objects.filter(subject=request.user).select_related("actor")
+    page = Paginator(entries, ACTIVITY_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [
+        {"entry": entry, "action": audit.action_label(entry.action),
+         "who": audit.who(entry, request.user), "changes": audit.describe(entry)}
+        for entry in page
+    ]
+    return render(request, "accounts/activity.html", {"page": page, "rows": rows})
 
 
 @require_POST

@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ConnectionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "apps.connections"
+    verbose_name = _("Connections")
 
     def ready(self) -> None:
         # Connecting a receiver is declaration, not work.

@@ -60,6 +60,7 @@ class EvotorConnection(ConnectionBase):
         null=True,
         blank=True,
         related_name="evotor_connection",
+        verbose_name=_("merchant"),
     )
     evotor_user_id = models.CharField(
         _("Evotor user id"),
@@ -110,7 +111,8 @@ class VkConnection(ConnectionBase):
         MANUAL = "manual", _("token entered by hand")
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vk_connection"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vk_connection",
+        verbose_name=_("merchant"),
     )
     connection_type = models.CharField(
         _("connected through"), max_length=16, choices=Type.choices, default=Type.VK_ID
@@ -118,7 +120,7 @@ class VkConnection(ConnectionBase):
     access_token_encrypted = models.TextField(blank=True, editable=False)
     refresh_token_encrypted = models.TextField(blank=True, editable=False)
     token_expires_at = models.DateTimeField(_("token expires"), null=True, blank=True)
-    device_id = models.CharField(max_length=255, blank=True)
+    device_id = models.CharField(_("VK ID device"), max_length=255, blank=True)
     vk_user_id = models.BigIntegerField(_("VK user id"), null=True, blank=True)
     group_id = models.PositiveBigIntegerField(_("community id"), null=True, blank=True)
     group_name = models.CharField(_("community"), max_length=255, blank=True)
@@ -176,7 +178,8 @@ class HealthCheckLog(models.Model):
         REVOKED = "revoked", _("revoked")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="health_logs"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="health_logs",
+        verbose_name=_("merchant"),
     )
     service = models.CharField(_("service"), max_length=16, choices=Service.choices)
     event = models.CharField(_("event"), max_length=32, choices=Event.choices)
@@ -205,7 +208,7 @@ class WebhookEvent(models.Model):
     event_type = models.CharField(_("type"), max_length=64)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
+        related_name="+", verbose_name=_("merchant"),
     )
     payload = models.JSONField(_("payload"), default=dict)
     received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
