@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("apps.connections.api_urls")),
     path("", include("apps.catalog.api_urls")),
     path("", include("apps.catalog.urls")),
+    path("", include("apps.sync.urls")),
     path("", include("apps.sync.publishing_urls")),
 ]
 

@@ -1,0 +1,223 @@
+"""Sync codes in plain words: why a run stopped, why an item failed, why a product stays out.
+
+The codes come from the engine: ``SyncJob.error_code`` (services.py, executor.py notes),
+``SyncItemError.code`` ("vk:1408", "vk:moderation", "vk:transient", …) and the differ's
+``core.Reason``. Texts are lazy in the tables and turned into strings when a function is called,
+so they come out in the language active then. Connection-level provider errors (and the VK
+error codes themselves) live in apps/connections/explain.py; this module adds what only the
+sync knows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from apps.sync.core.types import Reason
+
+_Pair = tuple[Promise, Promise]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    title: str  # what happened, one sentence
+    advice: str  # what the merchant can do (or that nothing is needed)
+    code: str = ""  # small print next to the explanation: "VK 1408"
+
+
+_RETRY = _("Nothing to do: EvoSync tries again automatically.")
+_NOTHING = _("Nothing to do.")
+_RECONNECT_VK = _("Open the VK page in EvoSync and connect VK again.")
+_MARKET_OFF: _Pair = (
+    _("The goods section (Товары) is switched off in the VK community."),
+    _("Turn it on in the community's settings (Sections → Products), then press “Sync now”."),
+)
+
+# --- whole runs (SyncJob.error_code, NotReady/RunStopped.code) -----------------------------------
+
+RUN_REASONS: dict[str, _Pair] = {
+    "disabled": (_("Sync is switched off."),
+                 _("Switch it on on the Sync page when you are ready.")),
+    "paused": (_("Sync is paused after several failed runs in a row."),
+               _("Fix the cause shown on the Sync page, then press “Resume”.")),
+    "evotor_not_connected": (_("Evotor is not connected."),
+                             _("Connect Evotor on the Evotor page: install the EvoSync app or "
+                               "paste a cloud token.")),
+    "vk_not_connected": (_("VK is not connected, or no community is chosen."),
+                         _("Connect VK and choose the community on the VK page.")),
+    "no_category": (_("No VK category is chosen for the goods."),
+                    _("Choose a category in the sync settings below.")),
+    "email_not_confirmed": (_("Your email address is not confirmed yet."),
+                            _("Open the link we sent you (or ask for it again from the banner at "
+                              "the top of the page).")),
+    "evotor_revoked": (_("Evotor no longer accepts EvoSync's access."),
+                       _("Install the EvoSync app in the Evotor marketplace again, or paste a "
+                         "new cloud token on the Evotor page.")),
+    "vk_auth": (_("VK no longer accepts EvoSync's access: it expired or was revoked."),
+                _RECONNECT_VK),
+    "vk_captcha": (_("VK wants to make sure a person is behind the account (a captcha)."),
+                   _("Open vk.com in a browser with that account and do anything it asks; the "
+                     "next sync tries again.")),
+    "market_disabled": _MARKET_OFF,
+    "vk_bad_reply": (_("VK answered in a way EvoSync did not expect."), _RETRY),
+    "vk_unavailable": (_("VK is temporarily unavailable."), _RETRY),
+    "vk_error": (_("VK refused the request."),
+                 _("If it repeats, open the VK page in EvoSync and press “Test”; write to "
+                   "support if it does not help.")),
+    "lease_lost": (_("Another run took over before this one finished."),
+                   _("Nothing to do: that run finishes the work.")),
+    "community_changed": (_("The VK community was changed during the run."),
+                          _("Nothing to do: the next run publishes to the new community.")),
+    "continued": (_("The catalog is large: the run continues in the next one."),
+                  _("Nothing to do: the continuation starts by itself.")),
+    "interrupted": (_("The run was interrupted (the server restarted)."), _RETRY),
+    "albums_capped": (_("VK's limit on the number of collections (подборки) is reached: some "
+                        "groups got no collection."),
+                      _("Switch collections off in the settings, or exclude some groups.")),
+    "album_full": (_("A collection (подборка) is full: VK's limit on goods in one collection "
+                     "is reached."),
+                   _("Split the Evotor group into smaller groups, or switch collections off.")),
+}
+
+
+def run_reason(code: str) -> Explanation | None:
+    """A run's reason code in words; None for no code."""
+    if not code:
+        return None
+    pair = RUN_REASONS.get(code)
+    if pair is None:
+        return Explanation(str(_("The run stopped for a reason EvoSync did not expect.")),
+                           str(_RETRY), code)
+    return Explanation(str(pair[0]), str(pair[1]))
+
+
+# --- one product (SyncItemError.code, ProductLink.last_error_code) -------------------------------
+
+VK_ITEM_ERRORS: dict[int, _Pair] = {
+    1: (_("VK had an internal failure."), _RETRY),
+    5: (_("VK no longer accepts EvoSync's access: it expired or was revoked."), _RECONNECT_VK),
+    6: (_("VK asked EvoSync to send requests more slowly."), _RETRY),
+    7: (_("The access given to EvoSync lacks a permission it needs (goods or communities)."),
+        _("Connect VK again and allow every permission EvoSync asks for.")),
+    9: (_("VK limits how often the same action may be repeated (flood control)."),
+        _("Nothing to do: EvoSync waits and tries again later.")),
+    10: (_("VK had an internal failure."), _RETRY),
+    14: RUN_REASONS["vk_captcha"],
+    15: (_("VK refused access to this action."),
+         _("Check that the connected account still manages the community, then connect VK "
+           "again.")),
+    100: (_("VK refused a value of the item (name, description, price or photo)."),
+          _("Check the product in Evotor: a name of at least a few letters, a price, a "
+            "description without unusual characters.")),
+    1403: (_("The item was deleted in VK by hand."),
+           _("Nothing to do: EvoSync publishes it again at the next sync.")),
+    1404: (_("The item is already in this collection."), _NOTHING),
+    1405: (_("The community has reached VK's limit on the number of goods."),
+           _("Exclude some products from publishing, or delete goods you do not need in VK.")),
+    1406: (_("A collection has reached VK's limit on the number of goods."),
+           _("Split the Evotor group into smaller groups, or switch collections off in the "
+             "sync settings.")),
+    1407: (_("The community has reached VK's limit on the number of collections."),
+           _("Switch collections off in the sync settings, or exclude some groups.")),
+    1408: (_("VK does not allow links in the item's description."),
+           _("Remove web addresses from the product's description in Evotor or from the "
+             "description template.")),
+    1433: (_("VK could not crop the product photo."), _RETRY),
+    1434: (_("VK could not crop the product photo."), _RETRY),
+    1435: (_("The product photo is too small for VK."),
+           _("Use a picture of at least 400×400 pixels in Evotor, or remove it: EvoSync then "
+             "draws a card.")),
+    1438: _MARKET_OFF,
+}
+
+# VK's error 100 covers several different problems; its text tells them apart.
+_VK_100: list[tuple[tuple[str, ...], _Pair]] = [
+    (("nothing to change",), (_("VK had nothing to change on the item."), _NOTHING)),
+    (("photo",), (_("VK refused the product photo."),
+                  _("If it repeats, replace the product's picture in Evotor or remove it: "
+                    "EvoSync then draws a card."))),
+    (("description",), (_("VK refused the item's description."),
+                        _("Shorten the product's description in Evotor or the description "
+                          "template, and remove unusual characters."))),
+    (("name", "title"), (_("VK refused the item's name."),
+                         _("Give the product a name of at least four letters in Evotor."))),
+    (("price",), (_("VK refused the item's price."),
+                  _("Check the product's price in Evotor and the markup in the sync "
+                    "settings."))),
+]
+
+ITEM_ERRORS: dict[str, _Pair] = {
+    "vk:moderation": (_("VK moderation rejected the item."),
+                      _("Read VK's reason below, change the product in Evotor (name, "
+                        "description or picture) and retry.")),
+    "vk:transient": (_("VK was temporarily unavailable for this item."),
+                     _("Nothing to do: the next run tries again, or press “Retry failed "
+                       "items”.")),
+    "vk:captcha": RUN_REASONS["vk_captcha"],
+    "photo": (_("The product photo could not be prepared."),
+              _("Replace the product's picture in Evotor or remove it: EvoSync then draws a "
+                "card.")),
+    "evotor_image": (_("EvoSync could not download the product picture from Evotor."),
+                     _RETRY),
+}
+
+_UNKNOWN_ITEM: _Pair = (
+    _("VK refused the item."),
+    _("Press “Retry failed items”; if it repeats, write to support."),
+)
+
+
+def vk_code(code: int, message: str = "") -> Explanation:
+    """A VK API error code on one item in words (the message refines error 100)."""
+    pair = VK_ITEM_ERRORS.get(code, _UNKNOWN_ITEM)
+    if code == 100:
+        lowered = message.lower()
+        pair = next((p for words, p in _VK_100 if any(w in lowered for w in words)), pair)
+    return Explanation(str(pair[0]), str(pair[1]), f"VK {code}")
+
+
+def item_error(code: str, message: str = "") -> Explanation:
+    """``SyncItemError.code`` in words: "vk:<number>", "vk:<kind>", "invalid:<reason>", …"""
+    if code.startswith("invalid:"):
+        return Explanation(reason(code.removeprefix("invalid:")), "")
+    number = code.removeprefix("vk:")
+    if code.startswith("vk:") and number.lstrip("-").isdigit():
+        return vk_code(int(number), message)
+    pair = ITEM_ERRORS.get(code, _UNKNOWN_ITEM)
+    return Explanation(str(pair[0]), str(pair[1]))
+
+
+def cause_key(code: str, message: str = "") -> str:
+    """Errors with the same key share an explanation: VK 100 is split by what it refused."""
+    if code != "vk:100":
+        return code
+    lowered = message.lower()
+    for index, (words, _pair) in enumerate(_VK_100):
+        if any(w in lowered for w in words):
+            return f"vk:100:{index}"
+    return code
+
+
+# --- why a product is (not) published (core.Reason) ---------------------------------------------
+
+REASONS: dict[str, Promise] = {
+    Reason.PUBLISHED: _("will be published"),
+    Reason.STORE_NOT_CHOSEN: _("its store is not published"),
+    Reason.EXCLUDED_STORE: _("its store is excluded"),
+    Reason.EXCLUDED_GROUP: _("its group is excluded"),
+    Reason.EXCLUDED_PRODUCT: _("excluded"),
+    Reason.NOT_INCLUDED: _("not among the included groups and products"),
+    Reason.REMOVED: _("deleted in Evotor"),
+    Reason.NOT_FOR_SALE: _("not for sale in Evotor"),
+    Reason.OUT_OF_STOCK: _("out of stock"),
+    Reason.NO_PRICE: _("no price in Evotor"),
+    Reason.PRICE_TOO_HIGH: _("the price is above VK's limit of 999 999 999 ₽"),
+    Reason.NO_NAME: _("no name in Evotor"),
+}
+
+
+def reason(code: str) -> str:
+    text = REASONS.get(code)
+    return str(text) if text is not None else code
