@@ -58,8 +58,15 @@ def clean_email_address(value: str) -> str:
     return email
 
 
+class TelInput(forms.TextInput):
+    # The input's own type: an extra "type" attribute would give the tag two of them.
+    input_type = "tel"
+
+
 class PhoneField(forms.CharField):
     """Accepts a phone in any common notation; cleans to the normalised form (see phone.py)."""
+
+    widget = TelInput
 
     # What people type ("+7 (916) 123-45-67") is longer than what we store (12 characters).
     INPUT_MAX_LENGTH = 32
@@ -71,7 +78,7 @@ class PhoneField(forms.CharField):
         super().__init__(**kwargs)
 
     def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
-        return {**super().widget_attrs(widget), "type": "tel", "autocomplete": "tel"}
+        return {**super().widget_attrs(widget), "autocomplete": "tel"}
 
     def to_python(self, value: Any) -> str | None:
         value = super().to_python(value)
@@ -104,6 +111,12 @@ _REGIONS = (
 def _utc_offset(name: str) -> str:
     offset = datetime.now(zoneinfo.ZoneInfo(name)).strftime("%z")
     return f"UTC{offset[:3]}:{offset[3:]}"
+
+
+def time_zone_label(name: str) -> str:
+    """"Moscow (UTC+03:00)" for Russia's zones (in the active language), else the zone's name."""
+    city = dict(RUSSIAN_TIME_ZONES).get(name)
+    return f"{city} ({_utc_offset(name)})" if city else name
 
 
 def time_zone_choices() -> list[tuple[Any, Any]]:
@@ -230,8 +243,11 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("first_name", "last_name", "phone"):
+        for name in ("first_name", "last_name"):
             self.fields[name].required = True
+        # Accounts made before phones were asked for (or by Evotor's user/create) have none:
+        # editing a name must not demand one. Once given, it cannot be removed.
+        self.fields["phone"].required = bool(self.instance.phone)
         field = self.fields["time_zone"]
         current = self.instance.time_zone
         if current and all(current != value for _group, zones in field.choices
