@@ -7,10 +7,11 @@ described in docs/architecture.md.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -236,14 +237,22 @@ def preview(user: User) -> tuple[Loaded, core.SyncPlan]:
     return loaded, engine.plan_sync(loaded.ctx)
 
 
-def _refresh_catalog(user, ready: Ready, full: bool, clients: Clients) -> None:
+@contextlib.contextmanager
+def quietly(user: User) -> Iterator[None]:
+    """Catalog changes inside this block start no sync (the caller handles them)."""
     token = serving_user.set(user.pk)
     try:
-        refresh = refresh_catalog(user, full=full, client=clients.evotor)
-    except RefreshSkipped:
-        return
+        yield
     finally:
         serving_user.reset(token)
+
+
+def _refresh_catalog(user, ready: Ready, full: bool, clients: Clients) -> None:
+    try:
+        with quietly(user):
+            refresh = refresh_catalog(user, full=full, client=clients.evotor)
+    except RefreshSkipped:
+        return
     if refresh.status == refresh.Status.SUCCESS:
         return
     ready.evotor.refresh_from_db()

@@ -34,7 +34,7 @@ def _record(sandbox_url: str) -> list[tuple[str, str, bytes, str]]:
     return recorded, recording
 
 
-@pytest.mark.parametrize("count", [60, 450])
+@pytest.mark.parametrize("count", [60, 250])
 def test_a_no_change_resync_needs_a_constant_number_of_queries(
     shop, count, monkeypatch, django_assert_max_num_queries
 ):

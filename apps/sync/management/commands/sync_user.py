@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.models import User, normalize_email_address
+from apps.catalog.services import RefreshSkipped, refresh_catalog
 from apps.sync.core import types as core
 from apps.sync.models import SyncJob
-from apps.sync.services import NotReady, RunStopped, preview, run_sync
+from apps.sync.services import NotReady, RunStopped, preview, quietly, run_sync
 
 SHOWN_PER_ACTION = 20
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No account with the email {email!r}.")
         if dry_run:
+            self._refresh(user, full)
             self._dry_run(user)
             return
         job = run_sync(user, SyncJob.Trigger.COMMAND, full_refresh=full)
@@ -42,6 +44,18 @@ class Command(BaseCommand):
         )
         if job.status in (SyncJob.Status.FAILED, SyncJob.Status.SKIPPED):
             raise CommandError(f"The run {job.status}: {job.error_code}")
+
+    def _refresh(self, user: User, full: bool) -> None:
+        """The plan is made from the catalog cache: bring it up to date first (Evotor is only
+        read; nothing goes to VK)."""
+        try:
+            with quietly(user):  # a dry run must not start a real one
+                run = refresh_catalog(user, full=full)
+        except RefreshSkipped as exc:
+            self.stderr.write(f"Catalog not refreshed ({exc}); planning from the cache.")
+            return
+        if run.status != "success":
+            self.stderr.write(f"Catalog refresh failed ({run.error}); planning from the cache.")
 
     def _dry_run(self, user: User) -> None:
         try:
