@@ -5,35 +5,23 @@ The codes come from the engine: ``SyncJob.error_code`` (services.py, executor.py
 ``core.Reason``. Texts are lazy in the tables and turned into strings when a function is called,
 so they come out in the language active then. Connection-level provider errors (and the VK
 error codes themselves) live in apps/connections/explain.py; this module adds what only the
-sync knows.
+sync knows and reuses the rest.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from apps.connections.explain import EVOTOR_ERRORS, VK_ERRORS, Explanation, vk_error
 from apps.sync.core.types import Reason
+
+__all__ = ["Explanation", "cause_key", "item_error", "reason", "run_reason", "vk_code"]
 
 _Pair = tuple[Promise, Promise]
 
-
-@dataclass(frozen=True)
-class Explanation:
-    title: str  # what happened, one sentence
-    advice: str  # what the merchant can do (or that nothing is needed)
-    code: str = ""  # small print next to the explanation: "VK 1408"
-
-
 _RETRY = _("Nothing to do: EvoSync tries again automatically.")
 _NOTHING = _("Nothing to do.")
-_RECONNECT_VK = _("Open the VK page in EvoSync and connect VK again.")
-_MARKET_OFF: _Pair = (
-    _("The goods section (Товары) is switched off in the VK community."),
-    _("Turn it on in the community's settings (Sections → Products), then press “Sync now”."),
-)
 
 # --- whole runs (SyncJob.error_code, NotReady/RunStopped.code) -----------------------------------
 
@@ -48,19 +36,14 @@ RUN_REASONS: dict[str, _Pair] = {
     "vk_not_connected": (_("VK is not connected, or no community is chosen."),
                          _("Connect VK and choose the community on the VK page.")),
     "no_category": (_("No VK category is chosen for the goods."),
-                    _("Choose a category in the sync settings below.")),
+                    _("Choose a category on the Sync page (VK category).")),
     "email_not_confirmed": (_("Your email address is not confirmed yet."),
                             _("Open the link we sent you (or ask for it again from the banner at "
                               "the top of the page).")),
-    "evotor_revoked": (_("Evotor no longer accepts EvoSync's access."),
-                       _("Install the EvoSync app in the Evotor marketplace again, or paste a "
-                         "new cloud token on the Evotor page.")),
-    "vk_auth": (_("VK no longer accepts EvoSync's access: it expired or was revoked."),
-                _RECONNECT_VK),
-    "vk_captcha": (_("VK wants to make sure a person is behind the account (a captcha)."),
-                   _("Open vk.com in a browser with that account and do anything it asks; the "
-                     "next sync tries again.")),
-    "market_disabled": _MARKET_OFF,
+    "evotor_revoked": EVOTOR_ERRORS[401],
+    "vk_auth": VK_ERRORS[5],
+    "vk_captcha": VK_ERRORS[14],
+    "market_disabled": VK_ERRORS[1438],
     "vk_bad_reply": (_("VK answered in a way EvoSync did not expect."), _RETRY),
     "vk_unavailable": (_("VK is temporarily unavailable."), _RETRY),
     "vk_error": (_("VK refused the request."),
@@ -95,43 +78,6 @@ def run_reason(code: str) -> Explanation | None:
 
 # --- one product (SyncItemError.code, ProductLink.last_error_code) -------------------------------
 
-VK_ITEM_ERRORS: dict[int, _Pair] = {
-    1: (_("VK had an internal failure."), _RETRY),
-    5: (_("VK no longer accepts EvoSync's access: it expired or was revoked."), _RECONNECT_VK),
-    6: (_("VK asked EvoSync to send requests more slowly."), _RETRY),
-    7: (_("The access given to EvoSync lacks a permission it needs (goods or communities)."),
-        _("Connect VK again and allow every permission EvoSync asks for.")),
-    9: (_("VK limits how often the same action may be repeated (flood control)."),
-        _("Nothing to do: EvoSync waits and tries again later.")),
-    10: (_("VK had an internal failure."), _RETRY),
-    14: RUN_REASONS["vk_captcha"],
-    15: (_("VK refused access to this action."),
-         _("Check that the connected account still manages the community, then connect VK "
-           "again.")),
-    100: (_("VK refused a value of the item (name, description, price or photo)."),
-          _("Check the product in Evotor: a name of at least a few letters, a price, a "
-            "description without unusual characters.")),
-    1403: (_("The item was deleted in VK by hand."),
-           _("Nothing to do: EvoSync publishes it again at the next sync.")),
-    1404: (_("The item is already in this collection."), _NOTHING),
-    1405: (_("The community has reached VK's limit on the number of goods."),
-           _("Exclude some products from publishing, or delete goods you do not need in VK.")),
-    1406: (_("A collection has reached VK's limit on the number of goods."),
-           _("Split the Evotor group into smaller groups, or switch collections off in the "
-             "sync settings.")),
-    1407: (_("The community has reached VK's limit on the number of collections."),
-           _("Switch collections off in the sync settings, or exclude some groups.")),
-    1408: (_("VK does not allow links in the item's description."),
-           _("Remove web addresses from the product's description in Evotor or from the "
-             "description template.")),
-    1433: (_("VK could not crop the product photo."), _RETRY),
-    1434: (_("VK could not crop the product photo."), _RETRY),
-    1435: (_("The product photo is too small for VK."),
-           _("Use a picture of at least 400×400 pixels in Evotor, or remove it: EvoSync then "
-             "draws a card.")),
-    1438: _MARKET_OFF,
-}
-
 # VK's error 100 covers several different problems; its text tells them apart.
 _VK_100: list[tuple[tuple[str, ...], _Pair]] = [
     (("nothing to change",), (_("VK had nothing to change on the item."), _NOTHING)),
@@ -155,7 +101,7 @@ ITEM_ERRORS: dict[str, _Pair] = {
     "vk:transient": (_("VK was temporarily unavailable for this item."),
                      _("Nothing to do: the next run tries again, or press “Retry failed "
                        "items”.")),
-    "vk:captcha": RUN_REASONS["vk_captcha"],
+    "vk:captcha": VK_ERRORS[14],
     "photo": (_("The product photo could not be prepared."),
               _("Replace the product's picture in Evotor or remove it: EvoSync then draws a "
                 "card.")),
@@ -170,12 +116,14 @@ _UNKNOWN_ITEM: _Pair = (
 
 
 def vk_code(code: int, message: str = "") -> Explanation:
-    """A VK API error code on one item in words (the message refines error 100)."""
-    pair = VK_ITEM_ERRORS.get(code, _UNKNOWN_ITEM)
+    """A VK API error code on one item in words (apps/connections/explain.py); the message
+    tells what error 100 refused."""
     if code == 100:
         lowered = message.lower()
-        pair = next((p for words, p in _VK_100 if any(w in lowered for w in words)), pair)
-    return Explanation(str(pair[0]), str(pair[1]), f"VK {code}")
+        pair = next((p for words, p in _VK_100 if any(w in lowered for w in words)), None)
+        if pair is not None:
+            return Explanation(str(pair[0]), str(pair[1]), f"VK {code}")
+    return vk_error(code)
 
 
 def item_error(code: str, message: str = "") -> Explanation:
