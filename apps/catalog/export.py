@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.catalog import words
 from apps.catalog.models import Product
 
 
@@ -59,7 +60,8 @@ def row(product: Product) -> list[str]:
     ])
     return [
         *texts, _number(product.price), _number(product.cost_price), _number(product.quantity),
-        _text(product.measure_name), _text(product.type), _text(product.tax),
+        _text(product.measure_name), _text(words.product_type(product)),
+        _text(words.tax(product.tax)),
         _("yes") if product.allow_to_sell else _("no"),
         _text(product.group_evotor_id),
         _local(product.evotor_updated_at),

@@ -214,3 +214,33 @@ def test_webhook_price_change_shows_on_the_product_page(signed_in, merchant, con
                   HTTP_X_HUB_SIGNATURE=signature, HTTP_X_EVOTOR_DELIVERY="e1")
     item = Product.objects.get(user=merchant)
     assert "4\xa0321,50\xa0₽" in signed_in.get(f"/catalog/products/{item.pk}").content.decode()
+
+
+def test_csv_says_types_and_taxes_in_words(signed_in, merchant, shop):
+    merchant.language = "en"
+    merchant.save()
+    Product.objects.filter(pk=shop["bread"].pk).update(type="SERVICE", tax="NO_VAT")
+    Product.objects.filter(pk=shop["juice"].pk).update(type="=cmd", tax="VAT_10")
+    body = b"".join(signed_in.get("/catalog/export.csv").streaming_content).decode()
+    assert "Service" in body and "No VAT" in body and "VAT 10 %" in body
+    assert "'=cmd" in body  # an unknown type stays as it is, still defused
+
+
+def test_empty_catalog_without_evotor_links_to_connecting_it(signed_in):
+    html = signed_in.get("/catalog").content.decode()
+    assert 'id="catalog-connect-evotor"' in html and 'href="/evotor"' in html
+
+
+def test_refresh_on_a_revoked_connection_says_it_is_revoked(signed_in, merchant):
+    from apps.connections.models import ConnectionState, EvotorConnection
+
+    merchant.language = "en"
+    merchant.save()
+    EvotorConnection.objects.create(user=merchant, evotor_user_id="01-1",
+                                    state=ConnectionState.REVOKED)
+    response = signed_in.post("/catalog/refresh", follow=True)
+    assert "no longer gives EvoSync access" in response.content.decode()
+
+
+def test_favicon_is_linked(signed_in):
+    assert "img/favicon.svg" in signed_in.get("/catalog").content.decode()
