@@ -58,6 +58,10 @@ class SandboxConfig(models.Model):
 class SandboxFault(models.Model):
     """The next ``remaining`` calls of ``target`` misbehave (null = until the fault is cleared).
 
+    With a ``probability`` (0 < p < 1) each matching call misbehaves with that chance, drawn
+    afresh per call in whichever process serves it; ``remaining`` then counts the calls that
+    did. ``matched`` and ``fired`` count what happened, so a benchmark can quote the real share.
+
     ``target`` is a VK method name (``market.add``, ``execute``, ``upload``), an Evotor endpoint
     name (``stores``, ``store``, ``product-groups``, ``product-group``, ``products``,
     ``product``, ``images``), ``token`` for VK ID, or ``*``.
@@ -86,6 +90,9 @@ class SandboxFault(models.Model):
     captcha_style = models.CharField(
         _("captcha shape (error 14)"), max_length=10, choices=CAPTCHA_STYLES, default=CAPTCHA_LEGACY
     )
+    probability = models.FloatField(_("share of matching calls"), null=True, blank=True)
+    matched = models.PositiveIntegerField(_("matching calls seen"), default=0)
+    fired = models.PositiveIntegerField(_("calls that misbehaved"), default=0)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -94,9 +101,9 @@ class SandboxFault(models.Model):
         indexes = [models.Index(fields=["service", "target"], name="sandbox_fault_lookup")]
 
     def __str__(self) -> str:
-        return (
-            f"{self.service} {self.target} ×{self.remaining if self.remaining is not None else '∞'}"
-        )
+        times = f"×{self.remaining if self.remaining is not None else '∞'}"
+        share = f" p={self.probability:g}" if self.probability is not None else ""
+        return f"{self.service} {self.target} {times}{share}"
 
 
 class RateCounter(models.Model):

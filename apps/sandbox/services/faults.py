@@ -3,10 +3,16 @@
 A fault is a row: the next N calls of a method or endpoint fail with a VK error code or an HTTP
 status, are delayed, or hang past the client's timeout after doing the work. Rows are consumed
 with a conditional UPDATE, so two processes never both take the last remaining call.
+
+A fault with a ``probability`` hits that share of the matching calls instead of every one: each
+call draws from the operating system's randomness (no seed shared by forked server workers, so
+three gunicorn workers do not fail the same calls in step), and every draw is counted in the row
+(``matched``, ``fired``) with one UPDATE, whichever process made it.
 """
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -45,6 +51,7 @@ class FaultSpec:
     latency: float = 0.0
     timeout: bool = False
     captcha_style: str = SandboxFault.CAPTCHA_LEGACY
+    probability: float | None = None
 
     def validate(self) -> None:
         if self.service not in SERVICES:
@@ -63,6 +70,8 @@ class FaultSpec:
             raise ValueError("http_status must be 400..599")
         if self.latency < 0:
             raise ValueError("latency must not be negative")
+        if self.probability is not None and not 0 < self.probability <= 1:
+            raise ValueError("probability must be above 0 and at most 1")
         styles = {style for style, _label in SandboxFault.CAPTCHA_STYLES}
         if self.captcha_style not in styles:
             raise ValueError(f"captcha style must be one of {sorted(styles)}")
@@ -82,6 +91,7 @@ def add_fault(spec: FaultSpec) -> SandboxFault:
         latency=spec.latency,
         timeout=spec.timeout,
         captcha_style=spec.captcha_style,
+        probability=spec.probability,
     )
 
 
@@ -95,6 +105,8 @@ def take_fault(service: str, target: str, *, wildcard: bool = True) -> SandboxFa
     for fault in SandboxFault.objects.filter(live, service=service, target__in=targets).order_by(
         "pk"
     ):
+        if fault.probability is not None and not _draw(fault):
+            continue
         if fault.remaining is None:
             return fault
         taken = SandboxFault.objects.filter(pk=fault.pk, remaining__gt=0).update(
@@ -104,6 +116,31 @@ def take_fault(service: str, target: str, *, wildcard: bool = True) -> SandboxFa
             SandboxFault.objects.filter(pk=fault.pk, remaining=0).delete()
             return fault
     return None
+
+
+_random = random.SystemRandom()
+
+
+def _draw(fault: SandboxFault) -> bool:
+    """Whether this call is one of the share ``fault.probability`` hits; counted in the row."""
+    hit = _random.random() < (fault.probability or 0.0)
+    counts = {"matched": F("matched") + 1}
+    if hit:
+        counts["fired"] = F("fired") + 1
+    SandboxFault.objects.filter(pk=fault.pk).update(**counts)
+    return hit
+
+
+def fault_shares(service: str | None = None) -> list[dict[str, Any]]:
+    """How the probability faults fared: matching calls seen, how many misbehaved, the share."""
+    faults = SandboxFault.objects.filter(probability__isnull=False).order_by("pk")
+    if service:
+        faults = faults.filter(service=service)
+    return [
+        {"id": f.pk, "target": f.target, "probability": f.probability, "matched": f.matched,
+         "fired": f.fired, "share": round(f.fired / f.matched, 4) if f.matched else None}
+        for f in faults
+    ]
 
 
 def before(fault: SandboxFault | None) -> None:
@@ -140,6 +177,9 @@ def list_faults() -> list[dict[str, Any]]:
             "latency": f.latency,
             "timeout": f.timeout,
             "captcha_style": f.captcha_style,
+            "probability": f.probability,
+            "matched": f.matched,
+            "fired": f.fired,
         }
         for f in SandboxFault.objects.order_by("pk")
     ]

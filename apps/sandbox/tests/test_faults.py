@@ -313,3 +313,85 @@ def test_a_timeout_applies_the_change_and_then_hangs(api, item_fields, sleeps):
     # The reply exists but a real client would have given up before it came: the item is there.
     assert VkMarketItem.objects.filter(pk=ITEM.pk(body["response"]["market_item_id"])).exists()
     assert sleeps == [get_config().timeout_sleep]
+
+
+# --- probability faults ------------------------------------------------------------------------
+
+
+class _Draws:
+    """Stands in for the sandbox's random source: hands out the given draws in order."""
+
+    def __init__(self, *values: float) -> None:
+        self.values = list(values)
+
+    def random(self) -> float:
+        return self.values.pop(0)
+
+
+def test_a_probability_fault_fails_the_calls_whose_draw_is_below_its_share(monkeypatch, db):
+    from apps.sandbox.services import faults
+
+    monkeypatch.setattr(faults, "_random", _Draws(0.5, 0.1, 0.9, 0.19, 0.2))
+    add_fault(FaultSpec(service="vk", target="market.add", count=None, error_code=9,
+                        probability=0.2))
+
+    hits = [take_fault("vk", "market.add") is not None for _ in range(5)]
+
+    assert hits == [False, True, False, True, False]
+    fault = SandboxFault.objects.get()
+    assert (fault.matched, fault.fired) == (5, 2)
+    assert faults.fault_shares("vk") == [
+        {"id": fault.pk, "target": "market.add", "probability": 0.2, "matched": 5, "fired": 2,
+         "share": 0.4}
+    ]
+
+
+def test_a_probability_fault_with_a_count_stops_after_that_many_failures(monkeypatch, db):
+    from apps.sandbox.services import faults
+
+    monkeypatch.setattr(faults, "_random", _Draws(*[0.0] * 5))
+    add_fault(FaultSpec(service="vk", target="*", count=2, http_status=502, probability=0.5))
+
+    hits = [take_fault("vk", "execute") is not None for _ in range(4)]
+
+    assert hits == [True, True, False, False]
+    assert not SandboxFault.objects.exists()
+
+
+def test_faults_that_miss_leave_the_call_to_the_next_fault(monkeypatch, db):
+    from apps.sandbox.services import faults
+
+    monkeypatch.setattr(faults, "_random", _Draws(0.9, 0.0))
+    add_fault(FaultSpec(service="vk", target="*", count=None, error_code=6, probability=0.1))
+    second = add_fault(FaultSpec(service="vk", target="*", count=None, error_code=10,
+                                 probability=0.1))
+
+    assert take_fault("vk", "market.get") == second
+
+
+def test_the_share_is_drawn_from_the_system_so_forked_workers_do_not_fail_in_step():
+    import random
+
+    from apps.sandbox.services import faults
+
+    assert isinstance(faults._random, random.SystemRandom)
+
+
+def test_a_probability_fault_hits_about_its_share_of_real_calls(api, vk):
+    inject_fault("vk", "market.get", count=None, error_code=10, probability=0.25)
+
+    codes = [
+        api.raw("market.get", owner_id=-vk.group_id).get("error", {}).get("error_code")
+        for _ in range(200)
+    ]
+
+    fault = SandboxFault.objects.get()
+    assert fault.matched == 200 and fault.fired == codes.count(10)
+    assert 20 <= fault.fired <= 80  # 50 expected, σ ≈ 6: outside about once in 10^6 runs
+    assert set(codes) <= {None, 10}
+
+
+@pytest.mark.parametrize("probability", [0, -0.1, 1.5])
+def test_a_probability_outside_the_unit_interval_is_refused(probability):
+    with pytest.raises(ValueError, match="probability"):
+        FaultSpec(service="vk", error_code=6, probability=probability).validate()
