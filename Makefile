@@ -61,6 +61,7 @@ lint: install
 
 bench: compilemessages
 	$(PY) bench/catalog_refresh.py
+	$(PY) bench/sync.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
