@@ -9,6 +9,17 @@ from django.utils.translation import ngettext
 from apps.catalog.models import CatalogRefresh, Product, ProductGroup, Store
 from apps.catalog.tasks import enqueue_refresh
 
+# Model fields whose verbose name is not translatable, shown through a labelled method instead.
+RELABELLED = {
+    "user": "merchant", "store": "store_name", "stores": "stores_count",
+    "groups": "groups_count", "products": "products_count", "removed": "removed_count",
+    "skipped": "skipped_count", "evotor_requests": "evotor_requests_count",
+}
+
+
+def _relabel(names):
+    return [RELABELLED.get(name, name) for name in names]
+
 
 class EvotorOwnedAdmin(admin.ModelAdmin):
     """Everything here is a copy of Evotor: edits would be overwritten by the next refresh."""
@@ -16,11 +27,49 @@ class EvotorOwnedAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     show_full_result_count = False
 
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+        return _relabel(field.name for field in self.model._meta.fields)
+
+    def get_list_display(self, request):
+        return _relabel(super().get_list_display(request))
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.display(description=_("merchant"), ordering="user__email")
+    def merchant(self, obj) -> str:
+        return obj.user.email
+
+    @admin.display(description=_("store"), ordering="store__name")
+    def store_name(self, obj) -> str:
+        return obj.store.name if obj.store_id else "—"
+
+    @admin.display(description=_("stores"))
+    def stores_count(self, obj) -> int:
+        return obj.stores
+
+    @admin.display(description=_("groups"))
+    def groups_count(self, obj) -> int:
+        return obj.groups
+
+    @admin.display(description=_("products"))
+    def products_count(self, obj) -> int:
+        return obj.products
+
+    @admin.display(description=_("removed"))
+    def removed_count(self, obj) -> int:
+        return obj.removed
+
+    @admin.display(description=_("skipped"))
+    def skipped_count(self, obj) -> int:
+        return obj.skipped
+
+    @admin.display(description=_("Evotor requests"))
+    def evotor_requests_count(self, obj) -> int:
+        return obj.evotor_requests
 
 
 @admin.register(Store)

@@ -122,6 +122,10 @@ def _one(model):
     ("sync_productlink", lambda: _one(ProductLink)),
     ("sync_albumlink", lambda: _one(AlbumLink)),
     ("accounts_user", lambda: _one(SyncConfig).user),
+    ("catalog_product", lambda: _one(Product)),
+    ("catalog_catalogrefresh", lambda: _one(CatalogRefresh)),
+    ("connections_evotorconnection", lambda: _one(EvotorConnection)),
+    ("connections_vkconnection", lambda: _one(VkConnection)),
 ])
 def test_change_pages_cost_a_bounded_number_of_queries(
     admin_client, many_merchants, model, pick, django_assert_max_num_queries
