@@ -199,6 +199,10 @@ class Executor:
                 self._gone(link, op, on_gone)
             elif isinstance(error, ItemError | TransientError):
                 errors.append(self._failed(link, op, error))
+                if error.code == TOO_MANY_ITEMS:
+                    # The community is full: keep what is published, stop adding (1405).
+                    self._items_capped = True
+                    self._note("items_capped")
             else:
                 stop = stop or error
             links.append(link)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from apps.catalog.models import Product
 from apps.sandbox.models import VkAlbum, VkMarketItem, VkPhoto
 from apps.sandbox.services.seed import change_product
 from apps.sandbox.services.world import make_vk_world
-from apps.sync.models import AlbumLink, ProductLink, SyncFilter, SyncJob
+from apps.sync.models import AlbumLink, ProductLink, SyncConfig, SyncFilter, SyncJob
 from apps.sync.tests.conftest import connect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -174,3 +175,79 @@ def test_a_second_merchant_never_touches_the_firsts_items(shop, catalog, other_m
 
     assert other.items().count() == 1
     assert shop.items().count() == 5
+
+
+def test_a_renamed_group_renames_its_album(shop, catalog):
+    from apps.sandbox.models import EvotorProductGroup
+
+    shop.sync()
+    EvotorProductGroup.objects.filter(name="Выпечка").update(name="Свежая выпечка",
+                                                              updated_at=timezone.now())
+
+    shop.sync()
+
+    titles = set(VkAlbum.objects.filter(group=shop.group).values_list("title", flat=True))
+    assert titles == {"Напитки", "Свежая выпечка"}
+
+
+def test_an_emptied_album_is_removed(shop, catalog):
+    shop.sync()
+    bakery = Product.objects.get(evotor_id=catalog["bun"].evotor_id).group_evotor_id
+    SyncFilter.objects.create(config=shop.config, entity_type="group", entity_id=bakery,
+                              filter_mode="exclude")
+
+    shop.sync()
+
+    assert set(VkAlbum.objects.filter(group=shop.group).values_list("title", flat=True)) == {
+        "Напитки"
+    }
+    assert not AlbumLink.objects.filter(evotor_group_id=bakery).exists()
+
+
+def test_the_album_cap_stops_new_albums_but_publishes_every_item(shop, catalog):
+    shop.group.max_albums = 1
+    shop.group.save()
+
+    job = shop.sync()
+
+    assert job.items_created == 5 and job.error_code == "albums_capped"
+    assert VkAlbum.objects.filter(group=shop.group).count() == 1
+
+
+def test_the_item_cap_keeps_what_is_published_and_says_why(shop, catalog):
+    shop.group.max_items = 3
+    shop.group.save()
+
+    job = shop.sync()
+
+    assert job.status == SyncJob.Status.PARTIAL
+    assert job.items_created == 3 and job.items_failed + job.items_skipped >= 2
+    assert job.item_errors.filter(code="vk:1405").exists()
+    assert shop.items().count() == 3
+
+
+def test_a_run_out_of_time_hands_over_to_a_continuation(shop, catalog):
+    continued = []
+
+    job = shop.sync(deadline=0.0, on_continue=lambda: continued.append(True))
+
+    assert job.error_code == "continued" and continued == [True]
+    assert not SyncConfig.objects.get(pk=shop.config.pk).lease_owner
+    finished = shop.sync()
+    assert finished.status == SyncJob.Status.SUCCESS
+    assert shop.items().count() == 5
+
+
+def test_a_moderation_rejection_is_reported_with_its_reason(shop, catalog):
+    from apps.sandbox.services import vk_moderation
+
+    vk_moderation.add_rule("Круассан", count=1, title="Товар отклонён",
+                           description="Фото не соответствует товару")
+
+    shop.sync()  # VK moderates after market.add: the next read shows the verdict
+    job = shop.sync()
+
+    assert job.status == SyncJob.Status.PARTIAL and job.items_failed == 1
+    error = job.item_errors.get(code="vk:moderation")
+    assert error.evotor_product_id == catalog["croissant"].evotor_id
+    assert "Фото не соответствует" in error.message
