@@ -192,8 +192,15 @@ class Example:
 
 def sample_product(user: User) -> tuple[core.Product, str] | None:
     """One of the merchant's own products for the example: one with a description and a
-    price if there is one."""
-    products = Product.objects.filter(user=user, removed_at__isnull=True).select_related("store")
+    price if there is one, and not excluded itself or by its own group (a cheap check: nested
+    groups and stores are left to the preview)."""
+    excluded = _excluded_ids(user)
+    products = (
+        Product.objects.filter(user=user, removed_at__isnull=True)
+        .exclude(group_evotor_id__in=excluded["group"])
+        .exclude(evotor_id__in=excluded["product"])
+        .select_related("store")
+    )
     row = (
         products.exclude(description="").filter(price__gt=0).order_by("name").first()
         or products.filter(price__gt=0).order_by("name").first()
@@ -208,6 +215,17 @@ def sample_product(user: User) -> tuple[core.Product, str] | None:
         article=row.article_number, code=row.code,
     )
     return product, row.store.name
+
+
+def _excluded_ids(user: User) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = defaultdict(list)
+    rows = SyncFilter.objects.filter(
+        config__user=user, filter_mode=SyncFilter.Mode.EXCLUDE,
+        entity_type__in=[SyncFilter.EntityType.GROUP, SyncFilter.EntityType.PRODUCT],
+    ).values_list("entity_type", "entity_id")
+    for kind, entity_id in rows:
+        found[kind].append(entity_id)
+    return found
 
 
 def template_warnings(template: str) -> list[str]:
@@ -313,6 +331,8 @@ def _shown(key: str, value, groups: dict[str, str]) -> str:
 
 def _changes(op: core.ItemOp, groups: dict[str, str]) -> list[Change]:
     new = transform.published_values(op.payload) if op.payload is not None else {}
+    if op.action == core.Action.CREATE and new:
+        return [Change(field_label("price"), "", _shown("price", new.get("price"), groups))]
     result = []
     for key in op.changes:
         after = _shown(key, new.get(key), groups)

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts import audit
@@ -295,5 +296,7 @@ def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _explained(exc.code))
         return redirect("sync:job", pk=job.pk)
     tasks.request_sync(request.user.pk, SyncJob.Trigger.RETRY, only=failed)
-    messages.success(request, _("Retrying %(count)d failed items.") % {"count": len(failed)})
+    messages.success(request, ngettext("Retrying %(count)d failed item.",
+                                       "Retrying %(count)d failed items.", len(failed))
+                     % {"count": len(failed)})
     return redirect("sync:jobs")

@@ -275,6 +275,13 @@ def test_the_example_follows_the_values_being_typed(page, ready):
     assert "{prise}" in warnings and "VK refuses links" in warnings
 
 
+def test_the_example_is_not_an_excluded_product(page, ready, goods):
+    SyncFilter.objects.create(config=ready, entity_type="product", entity_id="P1",
+                              filter_mode="exclude")
+    assert page.post("/sync/example", {"description_template": "{name}"}).json()[
+        "product"] == "Чай чёрный"
+
+
 def test_the_example_reports_a_too_long_template(page, ready):
     data = page.post("/sync/example", {"description_template": "x" * 3001}).json()
     assert "at most 3000 characters" in data["errors"][0]
