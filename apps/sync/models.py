@@ -238,6 +238,7 @@ class SyncJob(models.Model):
         RETRY = "retry", _("retry of failed items")
         COMMAND = "command", _("command line")
         CONTINUATION = "continuation", _("continuation")
+        AUTO_RETRY = "auto_retry", _("automatic retry")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Q
@@ -24,6 +25,8 @@ from apps.sync.services import config_for, run_sync
 log = logging.getLogger(__name__)
 
 RUN_TASK = "apps.sync.tasks.run_sync_for_user"
+# Whole-run failures worth trying again soon: the provider was down or answered nonsense.
+RETRY_SOON_CODES = frozenset({"vk_unavailable", "vk_bad_reply", "evotor_unavailable"})
 # A queued task not started after this long is presumed lost; another may be queued.
 QUEUE_STALE_SECONDS = 15 * 60
 POLL_SECONDS = 0.25
@@ -58,10 +61,35 @@ def run_sync_for_user(user_id: int, trigger: str = "manual", only: list[str] | N
     )
     if job is None:
         return "skipped: another run holds the lease and will serve this trigger"
+    retry_later(job)
     return (
         f"{job.status}: {job.items_created} created, {job.items_updated} updated, "
         f"{job.items_hidden} hidden, {job.items_deleted} deleted, {job.items_failed} failed"
         + (f" ({job.error_summary})" if job.error_summary else "")
+    )
+
+
+def retry_later(job: SyncJob) -> None:
+    """A run that failed because VK or Evotor was unreachable is tried again soon (1, 2, 4 …
+    minutes, at most 30), not only at the next hourly run: the merchant should not wait an hour
+    for a network blip. One pending retry per merchant (a ONCE schedule, replaced)."""
+    if job.status != SyncJob.Status.FAILED or job.error_code not in RETRY_SOON_CODES:
+        return
+    from django_q.models import Schedule
+
+    failures = SyncConfig.objects.filter(user_id=job.user_id).values_list(
+        "consecutive_failures", flat=True
+    ).first() or 1
+    delay = min(60 * 2 ** (failures - 1), 30 * 60)
+    Schedule.objects.update_or_create(
+        name=f"sync-retry-{job.user_id}",
+        defaults={
+            "func": RUN_TASK,
+            "args": repr((job.user_id, SyncJob.Trigger.AUTO_RETRY)),
+            "schedule_type": Schedule.ONCE,
+            "repeats": -1,
+            "next_run": timezone.now() + timedelta(seconds=delay),
+        },
     )
 
 

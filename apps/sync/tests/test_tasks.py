@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from apps.connections.models import ConnectionState
 from apps.sandbox.services import outbound
@@ -114,3 +115,25 @@ def test_five_failed_runs_pause_the_sync(shop, catalog, settings):
     config = SyncConfig.objects.get(pk=shop.config.pk)
     assert config.consecutive_failures == 2 and "2 failed runs" in config.paused_reason
     assert shop.sync().status == SyncJob.Status.SKIPPED  # paused: nothing is attempted
+
+
+def test_a_run_that_could_not_reach_vk_is_retried_within_minutes(shop, catalog):
+    from django_q.models import Schedule
+
+    from apps.sandbox.services.world import inject_fault
+
+    inject_fault("vk", "market.get", count=None, http_status=503)
+    assert "failed" in tasks.run_sync_for_user(shop.user.pk, "manual")
+
+    retry = Schedule.objects.get(name=f"sync-retry-{shop.user.pk}")
+    assert retry.func == tasks.RUN_TASK and retry.schedule_type == Schedule.ONCE
+    assert 0 < (retry.next_run - timezone.now()).total_seconds() <= 61
+
+
+def test_a_run_refused_for_good_is_not_retried_in_a_loop(shop, catalog):
+    from django_q.models import Schedule
+
+    shop.vk.token.is_revoked = True
+    shop.vk.token.save()
+    tasks.run_sync_for_user(shop.user.pk, "manual")
+    assert not Schedule.objects.filter(name__startswith="sync-retry-").exists()

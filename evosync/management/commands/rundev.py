@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ import time
 from django.core.management.base import BaseCommand
 
 STOP_GRACE_SECONDS = 15
+PORT_WAIT_SECONDS = 30
 
 
 class Command(BaseCommand):
@@ -29,7 +31,11 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, noreload: bool, **options) -> None:
         manage = [sys.executable, os.path.abspath(sys.argv[0])]
         server = manage + ["runserver", f"{host}:{port}"] + (["--noreload"] if noreload else [])
-        children = [self._start(manage + ["qcluster"]), self._start(server)]
+        # The web server first: the cluster's first tasks (the demo's catalog refresh and sync)
+        # call the sandbox it serves, and would fail if they ran before it listens.
+        children = [self._start(server)]
+        self._wait_for_port(host, port)
+        children.append(self._start(manage + ["qcluster"]))
         self.stdout.write(self.style.SUCCESS(f"EvoSync is running at http://{host}:{port}/"))
         self.stdout.write(f"Health: http://{host}:{port}/health · Press Ctrl-C to stop.")
         self._stop_requested = False
@@ -39,6 +45,19 @@ class Command(BaseCommand):
         self._stop_all(children)
         if code not in (0, None) and not self._stop_requested:
             raise SystemExit(code)
+
+    @staticmethod
+    def _wait_for_port(host: str, port: int) -> None:
+        # A server bound to every interface is reached on loopback (we connect, not bind).
+        anywhere = host in ("0.0.0.0", "", "::")  # noqa: S104
+        target = "127.0.0.1" if anywhere else host.strip("[]")
+        deadline = time.monotonic() + PORT_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((target, port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
 
     @staticmethod
     def _start(command: list[str]) -> subprocess.Popen:
