@@ -33,10 +33,10 @@ from apps.catalog.browse import ProductFilterForm, catalog_view
 from apps.catalog.models import Product, ProductGroup, Store
 from apps.connections.explain import Explanation, vk_error
 from apps.connections.services import connections_of
-from apps.sync.context import load
+from apps.sync.context import filters_of, settings_of
 from apps.sync.core import filters
 from apps.sync.core import types as core
-from apps.sync.core.transform import build_payload, is_out_of_stock
+from apps.sync.core.transform import blocking_reason, is_out_of_stock
 from apps.sync.models import ProductLink, SyncConfig, SyncFilter
 from apps.sync.services import config_for
 
@@ -134,10 +134,9 @@ def outcome(product: core.Product, decision: core.Decision, groups: filters.Grou
         return decision.reason
     if not product.allow_to_sell:
         return R.NOT_FOR_SALE
-    group = groups.get(product.store_id, product.group_id)
-    built = build_payload(product, group, stores.get(product.store_id), sync)
-    if isinstance(built, core.Reason):
-        return built
+    blocked = blocking_reason(product, sync)
+    if blocked is not None:
+        return blocked
     if sync.out_of_stock is core.OutOfStock.HIDE and is_out_of_stock(product):
         return R.OUT_OF_STOCK
     return R.PUBLISHED
@@ -188,21 +187,28 @@ def states_for_page(
     heading's counts over the whole catalog."""
     config = _config(user)
     group_id = _vk_group(user)
-    loaded = load(config, group_id or 0, vk_items=None, now=timezone.now())
+    base = decision_context(config, stores)
     store_ids = {s.pk: s.evotor_id for s in stores}
     store_ids.update({p.store_id: p.store.evotor_id for p in products})
     stand_ins = _stand_ins(stores, groups, store_ids)
-    ctx = replace(loaded.ctx, products=loaded.ctx.products + tuple(stand_ins))
+    ctx = replace(base, products=base.products + tuple(stand_ins))
     decisions = filters.decide(ctx)
     index = filters.GroupIndex(ctx.groups)
     store_map = {s.id: s for s in ctx.stores}
     outcomes = {
         p.id: outcome(p, decisions[p.id], index, store_map, ctx.settings)
-        for p in loaded.ctx.products
+        for p in base.products
     }
+    links = {
+        link.evotor_product_id: link
+        for link in ProductLink.objects.filter(
+            user=user, vk_group_id=group_id or 0,
+            evotor_product_id__in={p.evotor_id for p in products},
+        ).only("evotor_product_id", "state", "vk_item_id", "last_error_code")
+    } if products else {}
     page = PageStates(
         published_count=sum(1 for r in outcomes.values() if r is R.PUBLISHED),
-        total_count=sum(1 for p in loaded.ctx.products if not p.removed),
+        total_count=sum(1 for p in base.products if not p.removed),
         enabled=config.is_enabled,
         filter_url=reverse("publishing:filter"),
         bulk_url=reverse("publishing:bulk"),
@@ -214,11 +220,44 @@ def states_for_page(
         decision = decisions.get(product.evotor_id)
         label = _label(decision if decision and not decision.included else reason, names)
         state = RowState("product", modes.get(("product", product.evotor_id), ""), reason, label,
-                         vk_status(loaded.links.get(product.evotor_id), reason, group_id))
+                         vk_status(links.get(product.evotor_id), reason, group_id))
         product.publishing = state
         page.rows[product.pk] = state
     _annotate_entities(stores, groups, decisions, modes, names)
     return page
+
+
+# What a decision and an outcome read of a product (outcome() needs no description, image or
+# modifications): a 10,000-product catalog is counted on every page view.
+DECISION_COLUMNS = (
+    "evotor_id", "store__evotor_id", "name", "price", "group_evotor_id", "quantity", "type",
+    "allow_to_sell", "removed_at",
+)
+
+
+def decision_context(config: SyncConfig, stores: Sequence[Store] = ()) -> core.SyncContext:
+    """The context ``filters.decide`` and :func:`outcome` need, light: products with
+    DECISION_COLUMNS only, no links, no VK. ``stores``: the merchant's live stores when the
+    caller has read them all (the catalog page has), else they are read here."""
+    rows = stores or Store.objects.filter(user_id=config.user_id, removed_at__isnull=True)
+    core_stores = tuple(core.Store(s.evotor_id, s.name) for s in rows)
+    groups = tuple(
+        core.Group(evotor_id, name, store_id, parent or None, removed_at is not None)
+        for evotor_id, name, store_id, parent, removed_at in ProductGroup.objects.filter(
+            user_id=config.user_id
+        ).values_list("evotor_id", "name", "store__evotor_id", "parent_evotor_id", "removed_at")
+    )
+    products = tuple(
+        core.Product(id=evotor_id, store_id=store_id, name=name, price=price,
+                     group_id=group_id or None, quantity=quantity, type=kind,
+                     allow_to_sell=allow, removed=removed_at is not None)
+        for evotor_id, store_id, name, price, group_id, quantity, kind, allow, removed_at
+        in Product.objects.filter(user_id=config.user_id).values_list(*DECISION_COLUMNS)
+    )
+    return core.SyncContext(
+        settings=settings_of(config), stores=core_stores, groups=groups, products=products,
+        filters=filters_of(config), links=(), albums=(), vk_items=None, now=timezone.now(),
+    )
 
 
 def _config(user) -> SyncConfig:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from .text import cut, squash, strip_links, tidy_lines, vk_length
@@ -250,6 +251,24 @@ def _checked_price(product: Product, settings: SyncSettings) -> Decimal | Reason
     if price <= 0:
         return Reason.NO_PRICE
     return Reason.PRICE_TOO_HIGH if price > MAX_PRICE else price
+
+
+def blocking_reason(product: Product, settings: SyncSettings) -> Reason | None:
+    """The reason ``build_payload`` would give for an included product, without building the
+    payload (the description alone costs a millisecond: the catalog page asks this of every
+    product to count what will be published)."""
+    price = _checked_price(product, settings)
+    if isinstance(price, Reason):
+        return price
+    return None if _has_name(product.name) else Reason.NO_NAME
+
+
+def _has_name(name: str) -> bool:
+    """``squash(name) != ""`` (item_name is "" exactly then), mostly without squashing."""
+    head = name.lstrip()[:1]
+    if head and unicodedata.category(head) != "Cc":
+        return True
+    return bool(squash(name))
 
 
 def build_payload(
