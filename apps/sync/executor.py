@@ -38,6 +38,10 @@ ITEM_GONE, TOO_MANY_ITEMS, TOO_MANY_ALBUMS, ALBUM_FULL, ALBUM_GONE = 1403, 1405,
 ALREADY_IN_ALBUM = 1404
 PHOTOS_PER_ROUND = 100  # photos uploaded before their items are added: bounds memory
 ALBUM_ITEMS_PER_CALL = 100
+JOB_COUNT_FIELDS = [
+    "items_created", "items_updated", "items_hidden", "items_deleted", "items_skipped",
+    "items_failed", "vk_requests", "photos_uploaded", "progress_done", "progress_total",
+]
 LINK_FIELDS = [
     "vk_item_id", "vk_photo_id", "photo_key", "album_group_id", "payload_hash", "published",
     "state", "last_error_code", "last_error", "attempts", "synced_at",
@@ -128,13 +132,24 @@ class Executor:
         return self.loaded.links[op.product_id]
 
     def _save_links(self, links: Sequence[ProductLink], errors: Sequence[SyncItemError] = ()):
+        self.job.progress_done = min(self.job.progress_total, self.job.progress_done + len(links))
+        self._commit(links, errors)
+        self.checkpoint()
+
+    def _commit(self, links: Sequence[ProductLink], errors: Sequence[SyncItemError]) -> None:
+        """Outcomes and the run's counts in one transaction: a worker killed at any line leaves
+        a job whose counts say exactly what its committed links say."""
+        job = self.job
+        job.items_created, job.items_updated = self.tally.created, self.tally.updated
+        job.items_hidden, job.items_deleted = self.tally.hidden, self.tally.deleted
+        job.items_skipped, job.items_failed = self.tally.skipped, self.tally.failed
+        job.vk_requests, job.photos_uploaded = self.client.requests_made, self.tally.uploads
         with transaction.atomic():
             if links:
                 ProductLink.objects.bulk_update(links, LINK_FIELDS)
             if errors:
                 SyncItemError.objects.bulk_create(errors)
-        self.job.progress_done = min(self.job.progress_total, self.job.progress_done + len(links))
-        self.checkpoint()
+            job.save(update_fields=JOB_COUNT_FIELDS)
 
     def _published(self, link: ProductLink, op: core.ItemOp, *, state=None) -> None:
         if op.payload is not None:
@@ -251,10 +266,15 @@ class Executor:
             if op.payload is None:
                 link.state = core.LinkState.HIDDEN  # already hidden in VK, as it should be
                 link.synced_at = timezone.now()
-            elif not (op.changes or op.unhide):
-                self._published(link, op)
-            elif link.state == core.LinkState.CREATING:
-                link.state = core.LinkState.PUBLISHED
+            else:
+                if link.state == core.LinkState.CREATING:
+                    # VK made the item but the run that asked never heard back (killed, reply
+                    # lost): its creation is completed, and counted, here.
+                    self.tally.created += 1
+                if not (op.changes or op.unhide):
+                    self._published(link, op)
+                elif link.state == core.LinkState.CREATING:
+                    link.state = core.LinkState.PUBLISHED
             links.append(link)
         if links:
             self._save_links(links)
@@ -386,11 +406,7 @@ class Executor:
             elif op.product_id in result.errors:
                 errors.append(self._failed(link, op, result.errors[op.product_id]))
                 links.append(link)
-        with transaction.atomic():
-            if links:
-                ProductLink.objects.bulk_update(links, LINK_FIELDS)
-            if errors:
-                SyncItemError.objects.bulk_create(errors)
+        self._commit(links, errors)
         self.checkpoint()
         return {**reusable, **result.photo_ids}
 

@@ -278,7 +278,7 @@ def _checkpoint(job: SyncJob, ready: Ready, owner: str, started: float, deadline
     budget = deadline if deadline is not None else settings.Q_TASK_TIMEOUT * DEADLINE_SHARE
 
     def checkpoint() -> None:
-        job.save(update_fields=[*COUNT_FIELDS, "progress_done", "progress_total"])
+        # The executor saved the job's counts with the outcomes they count (Executor._commit).
         if not lease.renew(ready.config.pk, owner):
             raise RunStopped("lease_lost", "another run took over the lease")
         if not VkConnection.objects.filter(pk=ready.vk.pk, group_id=ready.vk.group_id).exists():
