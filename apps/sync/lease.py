@@ -102,3 +102,21 @@ def claim_queue_slot(config_id: int, *, now: datetime | None = None, stale_after
 
 def free_queue_slot(config_id: int) -> None:
     SyncConfig.objects.filter(pk=config_id).update(task_queued_at=None)
+
+
+def request_and_claim(config_id: int, trigger: str, *, now: datetime | None = None,
+                      stale_after: float) -> bool:
+    """:func:`request` then :func:`claim_queue_slot`, in one UPDATE while a run is queued
+    already (a burst of webhooks: every delivery after the first). True when the caller
+    should enqueue a run task."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=stale_after)
+    stamp = {"requested_at": now, "requested_trigger": trigger}
+    queued = Q(task_queued_at__isnull=False, task_queued_at__gte=stale)
+    if SyncConfig.objects.filter(queued, pk=config_id).update(**stamp):
+        return False
+    slot = Q(task_queued_at__isnull=True) | Q(task_queued_at__lt=stale)
+    if SyncConfig.objects.filter(slot, pk=config_id).update(**stamp, task_queued_at=now):
+        return True
+    request(config_id, trigger, now=now)  # another caller queued one in between
+    return False

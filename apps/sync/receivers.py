@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apps.sync.models import SyncConfig, SyncJob
+from apps.sync.models import SyncJob
 
 
 def sync_after_catalog_change(sender, user_id: int, product_ids=None, **kwargs) -> None:
@@ -15,9 +15,7 @@ def sync_after_catalog_change(sender, user_id: int, product_ids=None, **kwargs) 
 
     if serving_user.get() == user_id:
         return
-    if not SyncConfig.objects.filter(user_id=user_id, is_enabled=True, paused_reason="").exists():
-        return
-    request_sync(user_id, SyncJob.Trigger.WEBHOOK)
+    request_sync(user_id, SyncJob.Trigger.WEBHOOK, if_enabled=True)
 
 
 def stop_syncing(sender, user, **kwargs) -> None:

@@ -32,14 +32,21 @@ QUEUE_STALE_SECONDS = 15 * 60
 POLL_SECONDS = 0.25
 
 
-def request_sync(user_id: int, trigger: str, *, only: list[str] | None = None) -> bool:
+def request_sync(
+    user_id: int, trigger: str, *, only: list[str] | None = None, if_enabled: bool = False
+) -> bool:
     """Record a trigger and queue a run unless one is queued already (it will serve this
-    trigger too). True when a task was queued."""
-    config = SyncConfig.objects.filter(user_id=user_id).only("pk").first()
-    if config is None:
+    trigger too). True when a task was queued. ``if_enabled``: only for a merchant whose sync
+    is on and not paused (one query for the webhook's hot path)."""
+    configs = SyncConfig.objects.filter(user_id=user_id)
+    if if_enabled:
+        configs = configs.filter(is_enabled=True, paused_reason="")
+    config_id = configs.values_list("pk", flat=True).first()
+    if config_id is None:
         return False
-    lease.request(config.pk, trigger)
-    if only is None and not lease.claim_queue_slot(config.pk, stale_after=QUEUE_STALE_SECONDS):
+    if only is not None:
+        lease.request(config_id, trigger)
+    elif not lease.request_and_claim(config_id, trigger, stale_after=QUEUE_STALE_SECONDS):
         return False
     async_task(RUN_TASK, user_id, trigger, only, group="sync", task_name=f"sync-{user_id}")
     return True
