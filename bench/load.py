@@ -36,6 +36,7 @@ import json
 import os
 import random
 import secrets
+import signal
 import shutil
 import subprocess
 import sys
@@ -522,6 +523,8 @@ def main() -> int:
     parser.add_argument("--only", choices=["webhook", "catalog"])
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
+    # A terminated benchmark still stops its servers and workers (the finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     merchants, products_each = (5, 40) if args.quick else (20, 50)
     catalog_size = 2_000 if args.quick else 10_000
 
