@@ -36,8 +36,8 @@ import json
 import os
 import random
 import secrets
-import signal
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
