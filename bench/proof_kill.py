@@ -54,7 +54,7 @@ def main() -> int:
     # reading, photo uploads, adds, albums — and a run between kills may get nowhere or far.
     # (Seconds would not do: a run's first requests come after its catalog refresh, plan and
     # photo drawing, whose length depends on the machine.)
-    requests_window = 24
+    requests_window = 12 if args.quick else 24
     started = time.monotonic()
     with Bench("proof-kill", args.quick, {"SYNC_LEASE_SECONDS": str(LEASE_SECONDS)},
                keep=args.keep) as bench:

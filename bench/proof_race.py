@@ -173,10 +173,11 @@ def main() -> int:
                     child.kill()
             cluster.stop()
 
-        last_price: dict[str, Decimal] = {}
-        for kind, _status, product_id, price in outcomes:
-            if kind == "hook":
-                last_price[product_id] = Decimal(price)
+        # The last price is Evotor's (the sandbox's) now: two processes may change one product
+        # at once, and the later write wins whatever order their webhooks arrived in.
+        changed = {product_id for kind, _status, product_id, _price in outcomes if kind == "hook"}
+        last_price: dict[str, Decimal] = dict(EvotorProduct.objects.filter(
+            store__account=world.account, evotor_id__in=changed).values_list("evotor_id", "price"))
         runs = [j for j in jobs_of(user) if j.started_at >= fired_at]
         state = vk_state(user, world.vk.group, wanted, prices=last_price)
         sent = {kind: sum(1 for k, *_rest in outcomes if k == kind)

@@ -106,7 +106,7 @@ class Bench:
             "DEBUG": "true", "SITE_URL": self.site, "EVOSYNC_TESTING": "false",
             "DJANGO_SETTINGS_MODULE": "evosync.settings", "EVOTOR_HOOK_SECRET": HOOK_SECRET,
             "Q_WORKERS": os.environ.get("Q_WORKERS", "2"), "SYNC_DEBOUNCE_MS": "1000",
-            "EMAIL_URL": f"filemail://{self.mail_dir}",
+            "EMAIL_URL": f"filemail:///{self.mail_dir}",  # absolute: four slashes
             "CSRF_TRUSTED_ORIGINS": self.site,
         }
         if "REDIS_URL" not in os.environ:
