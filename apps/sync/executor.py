@@ -25,8 +25,9 @@ from apps.connections.clients import ApiError, ItemError, TransientError, VkCall
 from apps.connections.clients import vk_calls as calls
 from apps.connections.clients.vk_execute import MAX_CALLS_PER_EXECUTE
 from apps.connections.clients.vk_types import VkAlbum
+from apps.sync import images
 from apps.sync.context import Loaded
-from apps.sync.core import transform
+from apps.sync.core import filters, transform
 from apps.sync.core import types as core
 from apps.sync.models import AlbumLink, ProductLink, SyncItemError, SyncJob
 from apps.sync.uploads import ImageFetcher, PhotoRequest, upload_photos
@@ -76,6 +77,7 @@ class Executor:
         settings: core.SyncSettings,
         checkpoint: Callable[[], None],
         fetch_image: ImageFetcher | None = None,
+        discover: Callable[[list[core.Product]], dict[str, str]] | None = None,
     ) -> None:
         self.client = client
         self.group_id = group_id
@@ -84,6 +86,13 @@ class Executor:
         self.settings = settings
         self.checkpoint = checkpoint
         self.fetch_image = fetch_image
+        # Evotor images are asked for lazily, round by round, for the goods about to get a
+        # photo (apps/sync/images.py): a first sync of 50,000 goods starts publishing at once.
+        self.discover = discover
+        self._checked: set[str] = set()
+        self._image_urls: dict[str, str] = {}  # images found this run (product id → URL)
+        self._photo_keys: dict[str, str] = {}  # what each photo uploaded this run shows
+        self._groups = filters.GroupIndex(loaded.ctx.groups)
         self.tally = Tally()
         self.user_id = job.user_id
         self._albums_capped = False
@@ -157,6 +166,8 @@ class Executor:
             link.published = {
                 **published_of(op.payload), "album_group_id": link.album_group_id or None
             }
+            if op.product_id in self._photo_keys:  # the photo shows what was found this run
+                link.published["photo_key"] = self._photo_keys[op.product_id]
             link.payload_hash = _rehash(link, self.settings)
         link.state = state or core.LinkState.PUBLISHED
         link.last_error_code = link.last_error = ""
@@ -283,11 +294,14 @@ class Executor:
 
     def _edits(self, ops: list[core.ItemOp]) -> None:
         for round_ops in _rounds(ops, PHOTOS_PER_ROUND):
-            photo_ids = self._photos([op for op in round_ops if op.needs_photo])
+            # Evotor changed these goods: their image may have changed too (docs/evotor.md).
+            found = self._discover_for([op for op in round_ops if not op.needs_photo])
+            with_photo = {op.product_id for op in round_ops if op.needs_photo} | set(found)
+            photo_ids = self._photos([op for op in round_ops if op.product_id in with_photo])
             for start in range(0, len(round_ops), MAX_CALLS_PER_EXECUTE):
                 chunk = [
                     op for op in round_ops[start : start + MAX_CALLS_PER_EXECUTE]
-                    if not op.needs_photo or op.product_id in photo_ids
+                    if op.product_id not in with_photo or op.product_id in photo_ids
                 ]
                 if chunk:
                     batch = [self._edit_call(op, photo_ids.get(op.product_id)) for op in chunk]
@@ -317,8 +331,8 @@ class Executor:
         return calls.market_edit(self.group_id, self._item_id(op), _fields(**values))
 
     def _edited(self, link: ProductLink, op: core.ItemOp, _value) -> None:
-        if op.needs_photo and op.payload is not None:
-            link.photo_key = op.payload.photo_key
+        if op.product_id in self._photo_keys:
+            link.photo_key = self._photo_keys[op.product_id]
             link.vk_photo_id = self._pending_photos.get(op.product_id, link.vk_photo_id)
         self._published(link, op)
         self._queue_album(link, op)
@@ -384,6 +398,9 @@ class Executor:
         """Upload a photo for each op; returns product id → photo id (failures recorded)."""
         if not ops:
             return {}
+        self._discover_for(ops)
+        for op in ops:
+            self._photo_keys[op.product_id] = self._photo_key(op)
         reusable = {
             op.product_id: self._link(op).vk_photo_id
             for op in ops
@@ -400,7 +417,7 @@ class Executor:
                 # Remembered before the item exists, so a crash before market.add does not
                 # cost the upload again (the photo is attached to nothing yet).
                 link.vk_photo_id = result.photo_ids[op.product_id]
-                link.photo_key = op.payload.photo_key if op.payload else ""
+                link.photo_key = self._photo_keys[op.product_id]
                 self._pending_photos[op.product_id] = link.vk_photo_id
                 links.append(link)
             elif op.product_id in result.errors:
@@ -417,20 +434,49 @@ class Executor:
             and link.vk_item_id is None
             and link.vk_photo_id is not None
             and op.payload is not None
-            and link.photo_key == op.payload.photo_key
+            and link.photo_key == self._photo_keys.get(op.product_id, op.payload.photo_key)
             and link.last_error_code != "vk:100"
         )
 
-    def _photo_request(self, op: core.ItemOp) -> PhotoRequest:
+    def _photo_inputs(self, op: core.ItemOp) -> tuple[str, str, str, str]:
+        """(name, group, store, image URL) the photo shows, as transform.build_payload sees
+        them, with an image found this run taking the place of what the plan knew."""
         product = self._product(op.product_id)
-        groups, stores = self.loaded.group_names, self.loaded.store_names
-        return PhotoRequest(
-            product_id=op.product_id,
-            name=op.payload.name if op.payload else product.name,
-            group=groups.get(product.group_id or "", ""),
-            store=stores.get(product.store_id, ""),
-            image_url=product.image_url,
+        group = self._groups.get(product.store_id, product.group_id)
+        return (
+            op.payload.name if op.payload else product.name,
+            group.name if group is not None and not group.removed else "",
+            self.loaded.store_names.get(product.store_id, ""),
+            self._image_urls.get(op.product_id, product.image_url),
         )
+
+    def _photo_key(self, op: core.ItemOp) -> str:
+        return transform.photo_key(*self._photo_inputs(op))
+
+    def _photo_request(self, op: core.ItemOp) -> PhotoRequest:
+        name, group, store, image_url = self._photo_inputs(op)
+        return PhotoRequest(op.product_id, name, group, store, image_url)
+
+    def _discover_for(self, ops: list[core.ItemOp]) -> dict[str, str]:
+        """Ask Evotor about the images of these goods where due; product id → URL for those
+        whose image differs from what the plan assumed."""
+        if self.discover is None or core.Field.PHOTO not in self.settings.managed:
+            return {}
+        due = []
+        for op in ops:
+            product = self._product(op.product_id)
+            link = self.loaded.links.get(op.product_id)
+            if op.product_id in self._checked or op.payload is None:
+                continue
+            self._checked.add(op.product_id)
+            if images.is_due(product, link, self.loaded.updated.get(op.product_id)):
+                due.append(product)
+        if not due:
+            return {}
+        found = self.discover(due)
+        self._image_urls.update(found)
+        self.checkpoint()
+        return found
 
     def _product(self, product_id: str) -> core.Product:
         index = self.__dict__.setdefault(

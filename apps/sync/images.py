@@ -1,8 +1,9 @@
-"""Which Evotor products have an image (evotor-api.md E7 → docs/evotor.md), asked only when needed.
+"""Which Evotor products have an image (docs/evotor.md#product-images-e7), asked only when needed.
 
-Evotor lists a product's images on a separate endpoint, one request per product. We ask only for
-products about to be published whose image we have not checked since Evotor last changed them —
-never one request per product per run. What we learn is kept on the ProductLink.
+Evotor lists a product's images on a separate endpoint, one request per product. The executor
+asks, round by round, only for goods about to get a photo (created, or edited after Evotor
+changed them since we last looked) — never one request per product per run. What we learn is
+kept on the ProductLink.
 """
 
 from __future__ import annotations
@@ -26,31 +27,13 @@ from apps.sync.models import ProductLink
 log = logging.getLogger(__name__)
 
 
-def _due(product: core.Product, link: ProductLink | None, updated: datetime | None) -> bool:
+def is_due(product: core.Product, link: ProductLink | None, updated: datetime | None) -> bool:
+    """Whether Evotor should be asked about this product's image now."""
     if product.image_url and (link is None or not link.image_checked_at):
         return False  # Evotor sent the image with the product itself
     if link is None or link.image_checked_at is None:
         return True
     return updated is not None and updated > link.image_checked_at
-
-
-PHOTO_ACTIONS = frozenset({core.Action.UPDATE, core.Action.SHOW, core.Action.ADOPT})
-
-
-def candidates(loaded: Loaded, plan: core.SyncPlan) -> list[core.Product]:
-    """Products whose image is worth asking Evotor about now: about to be created, or about to
-    be edited after Evotor changed them since we last looked."""
-    if core.Field.PHOTO not in loaded.ctx.settings.managed:
-        return []
-    products = {p.id: p for p in loaded.ctx.products}
-    due = []
-    for op in plan.items:
-        product = products.get(op.product_id)
-        if product is None or not (op.action == core.Action.CREATE or op.action in PHOTO_ACTIONS):
-            continue
-        if _due(product, loaded.links.get(product.id), loaded.updated.get(product.id)):
-            due.append(product)
-    return due
 
 
 def discover(

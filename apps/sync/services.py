@@ -37,7 +37,7 @@ from apps.connections.services import set_state
 from apps.connections.vk_link import usable_vk_connection
 from apps.connections.vk_tokens import ensure_fresh_vk_token
 from apps.sync import images, lease
-from apps.sync.context import Loaded, load, with_images
+from apps.sync.context import Loaded, load
 from apps.sync.core import engine
 from apps.sync.core import types as core
 from apps.sync.executor import Executor, Tally
@@ -195,6 +195,7 @@ def _work(user, ready: Ready, job, owner, full_refresh, only, clients, started, 
             settings=loaded.ctx.settings,
             checkpoint=_checkpoint(job, ready, owner, started, deadline),
             fetch_image=_image_fetcher(ready.evotor, clients),
+            discover=_image_discovery(loaded, ready, clients),
         )
         try:
             return executor.apply(plan)
@@ -211,14 +212,7 @@ def _work(user, ready: Ready, job, owner, full_refresh, only, clients, started, 
 def _plan(user, ready: Ready, client: VkClient, clients: Clients, only):
     items = client.get_items(ready.vk.group_id, extended=False)
     loaded = load(ready.config, ready.vk.group_id, vk_items=items, now=timezone.now(), only=only)
-    plan = engine.plan_sync(loaded.ctx)
-    due = images.candidates(loaded, plan)
-    if due:
-        found = images.discover(loaded, due, ready, _evotor_client(ready.evotor, clients))
-        if found:  # what the photos show changed: plan again with the images known
-            loaded.ctx = with_images(loaded.ctx, found)
-            plan = engine.plan_sync(loaded.ctx)
-    return loaded, plan
+    return loaded, engine.plan_sync(loaded.ctx)
 
 
 def preview(user: User) -> tuple[Loaded, core.SyncPlan]:
@@ -272,6 +266,13 @@ def _evotor_client(connection: EvotorConnection, clients: Clients) -> EvotorClie
 def _image_fetcher(connection: EvotorConnection, clients: Clients):
     client = _evotor_client(connection, clients)
     return client.download_image if client is not None else None
+
+
+def _image_discovery(loaded: Loaded, ready: Ready, clients: Clients):
+    client = _evotor_client(ready.evotor, clients)
+    if client is None:
+        return None
+    return lambda products: images.discover(loaded, products, ready, client)
 
 
 def _checkpoint(job: SyncJob, ready: Ready, owner: str, started: float, deadline: float | None):

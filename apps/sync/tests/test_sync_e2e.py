@@ -251,3 +251,23 @@ def test_a_moderation_rejection_is_reported_with_its_reason(shop, catalog):
     error = job.item_errors.get(code="vk:moderation")
     assert error.evotor_product_id == catalog["croissant"].evotor_id
     assert "Фото не соответствует" in error.message
+
+
+def test_an_evotor_image_becomes_the_items_photo_and_is_asked_for_once(shop, catalog):
+    from apps.sandbox.models import EvotorProductImage
+    from apps.sync.core import transform
+
+    EvotorProductImage.objects.create(product=catalog["coffee"], evotor_id="img-coffee-1",
+                                      file_size=4096)
+
+    shop.sync()
+
+    link = ProductLink.objects.get(evotor_product_id=catalog["coffee"].evotor_id)
+    assert link.image_url.endswith("/images/img-coffee-1") and link.image_checked_at
+    assert link.photo_key == transform.photo_key(
+        "Кофе по-венски 0,3", "Напитки", "Магазин на Ленина", link.image_url
+    )
+    checked = link.image_checked_at
+    assert shop.sync().items_updated == 0
+    link.refresh_from_db()
+    assert link.image_checked_at == checked  # nothing changed in Evotor: not asked again
