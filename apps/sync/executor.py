@@ -104,8 +104,6 @@ class Executor:
     def apply(self, plan: core.SyncPlan) -> Tally:
         self.tally.skipped = len(plan.of(core.Action.SKIP, core.Action.INVALID))
         self.job.progress_total = plan.writes
-        quiet = {core.Action.SKIP, core.Action.INVALID, core.Action.UNCHANGED}
-        self._ensure_links(op.product_id for op in plan.items if op.action not in quiet)
         albums = [a for a in plan.albums if a.action != core.AlbumAction.DELETE]
         self._album_writes(albums)
         self._adopt(plan.of(core.Action.ADOPT))
@@ -124,6 +122,8 @@ class Executor:
     # --- links -----------------------------------------------------------------------------
 
     def _ensure_links(self, product_ids: Iterable[str]) -> None:
+        """Link rows for these goods (created per round, so a 50,000-product first sync never
+        holds 50,000 model instances at once)."""
         missing = [pid for pid in dict.fromkeys(product_ids) if pid not in self.loaded.links]
         if not missing:
             return
@@ -201,6 +201,7 @@ class Executor:
     def _simple(self, ops, make_call, on_ok) -> None:
         for start in range(0, len(ops), MAX_CALLS_PER_EXECUTE):
             chunk = ops[start : start + MAX_CALLS_PER_EXECUTE]
+            self._ensure_links(op.product_id for op in chunk)
             results = self._run([make_call(op) for op in chunk])
             self._record(chunk, results, on_ok)
 
@@ -271,6 +272,7 @@ class Executor:
 
     def _adopt(self, ops: list[core.ItemOp]) -> None:
         links = []
+        self._ensure_links(op.product_id for op in ops)
         for op in ops:
             link = self._link(op)
             link.vk_item_id = op.vk_item_id
@@ -294,6 +296,7 @@ class Executor:
 
     def _edits(self, ops: list[core.ItemOp]) -> None:
         for round_ops in _rounds(ops, PHOTOS_PER_ROUND):
+            self._ensure_links(op.product_id for op in round_ops)
             # Evotor changed these goods: their image may have changed too (docs/evotor.md).
             found = self._discover_for([op for op in round_ops if not op.needs_photo])
             with_photo = {op.product_id for op in round_ops if op.needs_photo} | set(found)
@@ -346,6 +349,7 @@ class Executor:
             if self._items_capped:
                 self._skip_capped(round_ops)
                 continue
+            self._ensure_links(op.product_id for op in round_ops)
             photo_ids = self._photos(round_ops)
             ready = [op for op in round_ops if op.product_id in photo_ids]
             for start in range(0, len(ready), MAX_CALLS_PER_EXECUTE):
