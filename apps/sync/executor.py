@@ -21,7 +21,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from apps.connections.clients import ApiError, ItemError, TransientError, VkCall, VkClient
+from apps.connections.clients import (
+    ApiError,
+    ItemError,
+    TransientError,
+    VkCall,
+    VkCallResult,
+    VkClient,
+)
 from apps.connections.clients import vk_calls as calls
 from apps.connections.clients.vk_execute import MAX_CALLS_PER_EXECUTE
 from apps.connections.clients.vk_types import VkAlbum
@@ -359,7 +366,30 @@ class Executor:
                     continue
                 self._mark_creating(chunk)
                 batch = [self._add_call(op, photo_ids[op.product_id]) for op in chunk]
-                self._record(chunk, self._run(batch), self._created)
+                try:
+                    results = self._run(batch)
+                except TransientError as exc:
+                    results = self._after_lost_adds(batch, exc)
+                self._record(chunk, results, self._created)
+
+    def _after_lost_adds(self, batch: list[VkCall], lost: TransientError) -> list[VkCallResult]:
+        """The reply to a batch of market.add never came (timeout, 5xx): VK may have created
+        any of them. Read the community and take what carries our sku, instead of stopping
+        the run; the rest stay 'creating' for the next run to adopt or add (never twice)."""
+        try:
+            items = self.client.get_items(self.group_id, extended=False)
+        except ApiError:
+            raise lost from None
+        by_sku: dict[str, int] = {}
+        for item in sorted(items, key=lambda i: i.id):
+            if item.sku and not item.is_removed:
+                by_sku.setdefault(item.sku, item.id)
+        return [
+            VkCallResult(call, value=by_sku[call.params["sku"]])
+            if call.params.get("sku") in by_sku
+            else VkCallResult(call, error=lost)
+            for call in batch
+        ]
 
     def _mark_creating(self, ops: list[core.ItemOp]) -> None:
         """Saved before market.add: a run that finds it adopts by sku instead of adding."""

@@ -167,3 +167,30 @@ def test_transient_vk_faults_converge_with_truthful_counts(shop):
         partial = job.item_errors.exists()
         assert (job.status == SyncJob.Status.PARTIAL) == (partial and job.status != "failed")
     assert set(ProductLink.objects.values_list("state", flat=True)) == {"published"}
+
+
+class LosingSession(requests.Session):
+    """VK applies the first batch of market.add, and its reply is lost on the way back."""
+
+    lost = False
+
+    def request(self, method, url, *args, **kwargs):
+        response = super().request(method, url, *args, **kwargs)
+        code = (kwargs.get("data") or {}).get("code", "")
+        if "market.add(" in code and not self.lost:
+            self.lost = True
+            raise requests.ReadTimeout("the reply was lost")
+        return response
+
+
+def test_a_lost_reply_to_market_add_is_recovered_in_the_same_run(shop, catalog):
+    session = LosingSession()
+
+    job = shop.sync(clients=Clients(vk=_client(shop, session)))
+
+    assert session.lost
+    assert job.status == SyncJob.Status.SUCCESS, job.error_summary
+    assert job.items_created == 5
+    assert Counter(shop.items().values_list("sku", flat=True)) == Counter(
+        p.evotor_id for p in catalog.values()
+    )
