@@ -7,9 +7,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.conf import settings as django_settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
+from django.utils import translation
 from model_bakery import baker
 
 PASSWORD = "correct-Horse-battery-9"
@@ -165,6 +167,14 @@ def _clear_own_cache_keys() -> None:
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
     if keys:
         client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Requests activate the signed-in user's language on the test's own thread, and Django
+    leaves it active after the response: put Russian back so no test depends on the order."""
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
