@@ -33,6 +33,11 @@ class Command(BaseCommand):
             self._dry_run(user)
             return
         job = run_sync(user, SyncJob.Trigger.COMMAND, full_refresh=full)
+        # A run hands over at its time budget (a task's timeout); in the foreground we simply
+        # go on until the catalogue is through.
+        while job is not None and job.error_code == "continued":
+            self.stdout.write(f"… {job.items_created} created so far, continuing")
+            job = run_sync(user, SyncJob.Trigger.COMMAND)
         if job is None:
             raise CommandError("Another run of this merchant holds the lease; try again shortly.")
         self.stdout.write(
