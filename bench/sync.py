@@ -246,9 +246,9 @@ def publish_directly(user) -> int:
     their albums and our links, from the engine's own plan. The measured resync then checks
     that this is exactly the state the engine wants."""
     from apps.connections.models import VkConnection
-    from apps.sandbox.models import VkAlbum, VkAlbumItem, VkGroup, VkMarketItem
+    from apps.sandbox.models import EvotorProductImage, VkAlbum, VkAlbumItem, VkGroup, VkMarketItem
     from apps.sandbox.services.vk_ids import ALBUM, ITEM
-    from apps.sync.context import load
+    from apps.sync.context import load, with_images
     from apps.sync.core import engine, transform
     from apps.sync.core import types as core
     from apps.sync.models import AlbumLink, ProductLink, SyncConfig
@@ -257,6 +257,15 @@ def publish_directly(user) -> int:
     connection = VkConnection.objects.get(user=user)
     group = VkGroup.objects.get(vk_id=connection.group_id)
     loaded = load(config, group.vk_id, vk_items=[], now=time_now())
+    # A real first sync asks Evotor for each new product's image: know them the same way.
+    site = os.environ["SITE_URL"]
+    urls = {
+        product_id: f"{site}/sandbox/evotor/images/{image_id}"
+        for product_id, image_id in EvotorProductImage.objects.filter(
+            product__store__account__user_id=connection_evotor_user(user)
+        ).values_list("product__evotor_id", "evotor_id")
+    }
+    loaded.ctx = with_images(loaded.ctx, urls)
     plan = engine.plan_sync(loaded.ctx)
     albums = {}
     for op in plan.albums:
@@ -288,32 +297,43 @@ def publish_directly(user) -> int:
             album_group_id=op.payload.album_group_id or "", state="published",
             published=transform.published_values(op.payload),
             payload_hash=transform.payload_hash(op.payload, transform.managed_fields(settings)),
-            image_checked_at=now, synced_at=now,
+            image_url=urls.get(op.product_id, ""), image_checked_at=now, synced_at=now,
         )
         for op in creates
     ], batch_size=1000)
     return len(creates)
 
 
+def connection_evotor_user(user) -> str:
+    from apps.connections.models import EvotorConnection
+
+    return EvotorConnection.objects.get(user=user).evotor_user_id
+
+
 def price_change(user, world, percent: float, items: int) -> Figures:
-    from apps.sandbox.services.seed import touch_products
+    """``percent`` of the published goods get a new price in Evotor (as a cashier would)."""
+    import random
 
-    touched = touch_products(percent, account=world.account, seed=5)
+    from django.db.models import F
+    from django.utils import timezone
+
+    from apps.sandbox.models import EvotorProduct, VkMarketItem
+
+    published = list(VkMarketItem.objects.filter(
+        group=world.vk.group, is_removed=False, is_hidden=False
+    ).values_list("sku", flat=True))
+    chosen = random.Random(5).sample(published, max(1, int(len(published) * percent / 100)))  # noqa: S311
+    EvotorProduct.objects.filter(store__account=world.account, evotor_id__in=chosen).update(
+        price=F("price") + 1, updated_at=timezone.now()
+    )
     figures, job = measured_run("1 % price change", user)
-    figures.lower_bound = lower_bound(items, 0, job.items_updated, 0)
-    from apps.sandbox.models import VkMarketItem
-
-    # Goods the seed made unpublishable (no price, out of stock) change without a VK edit.
-    published = VkMarketItem.objects.filter(
-        group=world.vk.group, is_removed=False, is_hidden=False, sku__in=touched.product_ids
-    ).count()
-    figures.extra["changed"] = touched.touched
-    figures.extra["changed_published"] = published
+    figures.lower_bound = lower_bound(items, 0, len(chosen), 0)
+    figures.extra["changed"] = len(chosen)
     figures.require("VK API requests", figures.vk_requests, 8)
     figures.require("seconds", figures.seconds, 10)
-    if job.items_updated != published:
+    if job.items_updated != len(chosen):
         figures.problems.append(
-            f"1 % price change: {job.items_updated} updated for {published} changed in VK"
+            f"1 % price change: {job.items_updated} updated for {len(chosen)} changed"
         )
     return figures
 
