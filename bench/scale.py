@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -357,6 +358,10 @@ def main() -> int:
             "passes": [{**vars(p), "line": p.line} for p in passes], "problems": problems,
         }, indent=2, ensure_ascii=False, default=str))
     print("\n".join(f"MISSED {p}" for p in problems) if problems else "All bars met.")
+    if not problems:  # the clusters' logs stay for a look when a bar was missed
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print(f"qcluster logs: {workdir}")
     return 1 if problems else 0
 
 
