@@ -68,3 +68,14 @@ def test_a_lost_queued_task_does_not_block_triggers_forever(config):
     assert lease.claim_queue_slot(config.pk, stale_after=60)
     later = timezone.now() + timedelta(seconds=61)
     assert lease.claim_queue_slot(config.pk, stale_after=60, now=later)
+
+
+def test_request_and_claim_queues_once_and_stamps_every_trigger(config):
+    first = timezone.now()
+    assert lease.request_and_claim(config.pk, "webhook", now=first, stale_after=60)
+    later = first + timedelta(seconds=5)
+    assert not lease.request_and_claim(config.pk, "webhook", now=later, stale_after=60)
+    config.refresh_from_db()
+    assert config.requested_at == later and config.task_queued_at == first
+    much_later = first + timedelta(seconds=61)  # the queued task was lost
+    assert lease.request_and_claim(config.pk, "manual", now=much_later, stale_after=60)
