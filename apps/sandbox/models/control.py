@@ -79,7 +79,7 @@ class SandboxFault(models.Model):
     http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
     latency = models.FloatField(_("added latency, s"), default=0.0)
     timeout = models.BooleanField(_("time out"), default=False)
-    # VK answers error 14 in two shapes (vk-api.md §1, §9): the legacy image captcha and the
+    # VK answers error 14 in two shapes (docs/vk.md#errors): the legacy image captcha and the
     # current "not a robot" page the user must open.
     CAPTCHA_LEGACY = "legacy"
     CAPTCHA_REDIRECT = "redirect"
@@ -144,7 +144,8 @@ class OutboundDelivery(models.Model):
 
     @property
     def delivered(self) -> bool:
-        # Evotor counts any answer below 500 as delivered (evotor-api.md §10.1).
+        # Evotor counts any answer below 500 as delivered
+        # (docs/evotor.md#product-change-webhook).
         return self.status_code is not None and self.status_code < 500
 
 

@@ -1,8 +1,8 @@
 """The fake Evotor cloud: merchants ("Evotor users"), their stores, groups, products, images.
 
-Column names follow the Evotor JSON (evotor-api.md §6) so the serializer stays a plain mapping.
+Column names follow the Evotor JSON (docs/evotor.md#fields) so the serializer stays a plain mapping.
 Nullable columns are *omitted* from the JSON when null, which is how Evotor leaves out optional
-fields; empty strings are kept, because real 2024 payloads carry them (evotor-api.md §3).
+fields; empty strings are kept, because real 2024 payloads carry them (docs/evotor.md#conventions).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # What an installed app normally holds; quantity and image sub-scopes can be taken away to
-# check that the client copes with the fields and endpoints they guard (evotor-api.md §2.1).
+# check that the client copes with the fields and endpoints they guard (docs/evotor.md#tokens).
 DEFAULT_EVOTOR_SCOPES = (
     "store:read product:read product-group:read product.quantity:read product.image:read"
 )
@@ -23,7 +23,8 @@ class EvotorAccount(models.Model):
 
     user_id = models.CharField(_("Evotor user id"), max_length=20, unique=True)
     token = models.CharField(_("cloud token"), max_length=128, unique=True)
-    # True after "uninstall": the API answers 403 "user did not install the app" (§2.6).
+    # True after "uninstall": the API answers 403 "user did not install the app"
+    # (docs/evotor.md#token-lifetime).
     is_revoked = models.BooleanField(_("revoked"), default=False)
     scopes = models.CharField(_("scopes"), max_length=255, default=DEFAULT_EVOTOR_SCOPES)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

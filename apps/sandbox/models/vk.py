@@ -33,7 +33,8 @@ class VkGroup(models.Model):
     description = models.TextField(_("description"), blank=True, default="")
     market_enabled = models.BooleanField(_("market enabled"), default=True)
     market_type = models.CharField(_("market type"), max_length=20, default="basic")
-    # VK returns 1405/1406/1407 past limits it does not publish (vk-api.md §12.9); null = none.
+    # VK returns 1405/1406/1407 past limits it does not publish (docs/vk.md#numeric-caps);
+    # null = none.
     max_items = models.PositiveIntegerField(_("max items"), null=True, blank=True)
     max_albums = models.PositiveIntegerField(_("max albums"), null=True, blank=True)
     max_items_per_album = models.PositiveIntegerField(
@@ -109,7 +110,7 @@ class VkToken(models.Model):
 
 
 class VkMarketItem(models.Model):
-    """A market item. Prices are kept in kopecks, as VK answers them (vk-api.md §10)."""
+    """A market item. Prices are kept in kopecks, as VK answers them (docs/vk.md#prices)."""
 
     group = models.ForeignKey(VkGroup, on_delete=models.CASCADE, related_name="items")
     title = models.CharField(_("title"), max_length=400)
@@ -157,7 +158,8 @@ class VkMarketItem(models.Model):
 class VkPhoto(models.Model):
     """A product photo: created by the upload server, usable once saved, owned by one community.
 
-    ``item`` is the one item the photo is attached to — VK refuses a second (PRODUCT.md §6);
+    ``item`` is the one item the photo is attached to — VK refuses a second
+    (docs/architecture.md#photos);
     position 0 is the item's main photo, 1..4 the extra ``photo_ids``.
     """
 

@@ -1,4 +1,5 @@
-"""The fake VK ID: authorization codes (PKCE) and rotating refresh tokens (vk-api.md §11)."""
+"""The fake VK ID: authorization codes (PKCE) and rotating refresh tokens
+(docs/vk.md#tokens-and-vk-id)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The fake Evotor cloud API (evotor-api.md §2, §4–§9): auth, paging, ``since``, rate limits."""
+"""The fake Evotor cloud API (docs/evotor.md): auth, paging, ``since``, rate limits."""
 
 from __future__ import annotations
 
@@ -34,8 +34,9 @@ M = TypeVar("M", bound=Model)
 
 
 class EvotorError(Exception):
-    """An HTTP error answer. Bodies of 401/403/404/429 are undocumented (§9.3); we use the
-    Java SDK's ``{code, message, violations}`` shape for all of them."""
+    """An HTTP error answer. Bodies of 401/403/404/429 are undocumented
+    (docs/evotor.md#status-codes); we use the Java SDK's ``{code, message, violations}`` shape
+    for all of them."""
 
     def __init__(
         self, status: int, code: str, message: str, violations: list[dict[str, str]] | None = None
@@ -65,7 +66,8 @@ def not_found(what: str) -> EvotorError:
 
 def token_from_headers(headers: Mapping[str, str]) -> str | None:
     """The token from ``X-Authorization: <t>``, ``Authorization: Bearer <t>`` or a raw
-    ``Authorization: <t>`` — all three are seen in the wild (evotor-api.md §2.1)."""
+    ``Authorization: <t>`` — all three are seen in the wild
+    (docs/evotor.md#base-url-and-headers)."""
     x_auth = headers.get("X-Authorization", "").strip()
     if x_auth:
         return x_auth
@@ -92,7 +94,8 @@ def authenticate(headers: Mapping[str, str]) -> EvotorAccount:
 
 
 def check_accept(accept: str) -> None:
-    """406 when the client accepts nothing we produce (observed status, evotor-api.md §9.2)."""
+    """406 when the client accepts nothing we produce (observed status,
+    docs/evotor.md#status-codes)."""
     if not accept.strip():
         return
     for part in accept.split(","):
@@ -103,7 +106,8 @@ def check_accept(accept: str) -> None:
 
 
 def count_request(account: EvotorAccount, config: SandboxConfig) -> RateWindow:
-    """Per-user window (§9.1); the caller turns an exceeded window into 429."""
+    """Per-user window (docs/evotor.md#rate-limits); the caller turns an exceeded window into
+    429."""
     return hit(
         "evotor",
         account.user_id,
@@ -126,7 +130,7 @@ def rate_headers(window: RateWindow) -> dict[str, str]:
 @dataclass(frozen=True)
 class PageRequest:
     """Where a page starts. Cursors freeze ``since`` and ``limit`` of the first request, because
-    later requests carry only ``cursor`` (evotor-api.md §7)."""
+    later requests carry only ``cursor`` (docs/evotor.md#paging)."""
 
     resource: str
     scope: int
@@ -211,7 +215,8 @@ def fetch_page(
 
 
 def get_store(account: EvotorAccount, store_id: str) -> EvotorStore:
-    # Ids are compared case-insensitively: clients print GUIDs in either case (§3).
+    # Ids are compared case-insensitively: clients print GUIDs in either case
+    # (docs/evotor.md#conventions).
     store = EvotorStore.objects.filter(account=account, evotor_id__iexact=store_id).first()
     if store is None:
         raise not_found("Store")

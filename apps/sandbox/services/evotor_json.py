@@ -1,4 +1,4 @@
-"""Evotor JSON shapes (evotor-api.md §5, §6): stores, groups, products, images.
+"""Evotor JSON shapes (docs/evotor.md#fields): stores, groups, products, images.
 
 Null columns are left out rather than sent as null (Evotor omits optional fields); empty
 strings and empty lists are sent as they are, like the captured 2024 payloads.
@@ -21,7 +21,8 @@ SERVICE_TYPE = "SERVICE"
 
 
 def timestamp(moment: datetime) -> str:
-    """``2018-09-11T16:18:35.397+0000``: milliseconds, offset without a colon (§3)."""
+    """``2018-09-11T16:18:35.397+0000``: milliseconds, offset without a colon
+    (docs/evotor.md#conventions)."""
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
@@ -72,11 +73,11 @@ def product_json(
     if product.code is not None:
         data["code"] = product.code
     data["price"] = number(product.price)
-    # Services carry neither stock nor cost (evotor-api.md §6.4).
+    # Services carry neither stock nor cost (docs/evotor.md#product).
     if product.type != SERVICE_TYPE:
         if product.cost_price is not None:
             data["cost_price"] = number(product.cost_price)
-        # Quantity is only visible to apps with stock rights (§2.1).
+        # Quantity is only visible to apps with stock rights (docs/evotor.md#tokens).
         if with_quantity and product.quantity is not None:
             data["quantity"] = number(product.quantity)
     data.update(
@@ -118,5 +119,6 @@ def image_json(
 
 
 def page_json(items: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
-    """``{"items", "paging"}``; on the last page ``paging`` is an empty object (§7)."""
+    """``{"items", "paging"}``; on the last page ``paging`` is an empty object
+    (docs/evotor.md#paging)."""
     return {"items": items, "paging": {"next_cursor": next_cursor} if next_cursor else {}}

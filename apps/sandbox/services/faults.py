@@ -1,4 +1,5 @@
-"""Fault injection and the other "make the world hostile" switches (PRODUCT.md §9).
+"""Fault injection and the other "make the world hostile" switches
+(docs/architecture.md#the-sandbox).
 
 A fault is a row: the next N calls of a method or endpoint fail with a VK error code or an HTTP
 status, are delayed, or hang past the client's timeout after doing the work. Rows are consumed
@@ -208,7 +209,7 @@ def expire_vk_token(token: str) -> None:
 
 
 def revoke_evotor_token(token: str, revoked: bool = True) -> None:
-    """The merchant uninstalled the app: Evotor answers 403 (evotor-api.md §2.6)."""
+    """The merchant uninstalled the app: Evotor answers 403 (docs/evotor.md#token-lifetime)."""
     changed = EvotorAccount.objects.filter(token=token).update(is_revoked=revoked)
     _require_one(changed, "Evotor token")
 

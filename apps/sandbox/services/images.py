@@ -19,7 +19,8 @@ PALETTE = (
     (58, 134, 255),
     (255, 0, 110),
 )
-EVOTOR_IMAGE_SIDE = 300  # Evotor stores one PNG of 300×300 per product (evotor-api.md §4 E7)
+# Evotor stores one PNG of 300×300 per product (docs/evotor.md#product-images-e7).
+EVOTOR_IMAGE_SIDE = 300
 
 
 def _colour(key: str) -> tuple[int, int, int]:

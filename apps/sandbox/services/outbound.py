@@ -1,5 +1,6 @@
 """Evotor's outbound side: installing the app (``user/token``), uninstalling it, and signed
-product-change webhooks (evotor-api.md §2.3, §2.5, §10.1).
+product-change webhooks (docs/evotor.md#account-webhooks,
+docs/evotor.md#product-change-webhook).
 
 Target URLs and secrets come from the sandbox configuration or from the caller; the sandbox
 knows nothing of the product's own URLs. Every delivery is recorded in ``OutboundDelivery``.
@@ -25,7 +26,7 @@ from apps.sandbox.models import EvotorAccount, EvotorProduct, EvotorProductGroup
 from . import evotor_json
 from .config import get_config
 
-# Evotor gives a receiver 15 s (evotor-api.md §10.1).
+# Evotor gives a receiver 15 s (docs/evotor.md#product-change-webhook).
 TIMEOUT_SECONDS = 15.0
 USER_AGENT = "Evotor-Hookshot"
 JSON_TYPE = "application/json;charset=UTF-8"
@@ -151,7 +152,7 @@ def _send_event(
 
 
 def sign(body: bytes, secret: str) -> str:
-    """``sha1=<hex HMAC-SHA1 of the raw body>`` (evotor-api.md §10.1)."""
+    """``sha1=<hex HMAC-SHA1 of the raw body>`` (docs/evotor.md#product-change-webhook)."""
     digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha1).hexdigest()
     return f"sha1={digest}"
 
@@ -165,7 +166,8 @@ def deliver(
     delivery: Delivery,
 ) -> OutboundDelivery:
     """POST with Evotor's retry rule: a status below 500 is delivered (even 4xx); 5xx and
-    network failures are retried after ~exp(N) seconds (evotor-api.md §10.1)."""
+    network failures are retried after ~exp(N) seconds
+    (docs/evotor.md#product-change-webhook)."""
     session = delivery.session or requests.Session()
     headers = {"User-Agent": USER_AGENT, "Content-Type": content_type, **headers}
     record = OutboundDelivery(

@@ -157,7 +157,8 @@ class _Catalogue:
     def store(self, account: EvotorAccount, index: int) -> EvotorStore:
         created, updated = self.moment()
         address = None
-        if self.rng.random() > 0.2:  # some stores have no address (nullable, §6.1)
+        # Some stores have no address (docs/evotor.md#stores-and-groups).
+        if self.rng.random() > 0.2:
             address = (
                 f"Россия, г. {self.rng.choice(words.CITIES)}, "
                 f"{self.rng.choice(words.STREETS)}, {self.rng.randrange(1, 120)}"
@@ -312,7 +313,8 @@ class _Catalogue:
 
     def _optional_texts(self, product: EvotorProduct) -> None:
         rng = self.rng
-        # Present-but-empty, absent, or filled: all three occur in real payloads (§3).
+        # Present-but-empty, absent, or filled: all three occur in real payloads
+        # (docs/evotor.md#conventions).
         roll = rng.random()
         product.description = (
             "" if roll < 0.4 else None if roll < 0.6 else rng.choice(words.DESCRIPTIONS)

@@ -1,5 +1,5 @@
 """Market albums («подборки»): getAlbums, getAlbumById, add/edit/deleteAlbum, addToAlbum,
-removeFromAlbum (vk-api.md §3.6)."""
+removeFromAlbum (docs/vk.md#albums)."""
 
 from __future__ import annotations
 
@@ -91,7 +91,8 @@ def delete_album(ctx: VkContext) -> int:
 
 
 def add_to_album(ctx: VkContext) -> int:
-    """``item_ids`` is a list in 5.199 (``item_id`` accepted too, vk-api.md §12.11).
+    """``item_ids`` is a list in 5.199 (``item_id`` accepted too,
+    docs/vk.md#addtoalbum-and-removefromalbum-parameters).
     1403 unknown item, 1402 unknown album, 1404 already there, 1406 album full."""
     group = market_group(ctx, write=True, lock=True)
     item_ids = ctx.params.int_list("item_ids") or ctx.params.int_list("item_id")

@@ -1,4 +1,4 @@
-"""The sandbox's goods categories: a fixed subset in VK's id ranges (vk-api.md §3.7).
+"""The sandbox's goods categories: a fixed subset in VK's id ranges (docs/vk.md#categories).
 
 20173 «Батарейки» in section 10016 is VK's own recorded pair; the others are plausible names in
 the 20000–20183 range, plus a few service categories (1200+). Enough for the product to pick one.
@@ -52,7 +52,7 @@ def is_known(category_id: int) -> bool:
 
 
 def item_category(category_id: int) -> dict[str, Any]:
-    """The *old* shape that live item replies still carry (vk-api.md §5.1)."""
+    """The *old* shape that live item replies still carry (docs/vk.md#market-item)."""
     name, section_id, section_name = CATEGORIES.get(category_id, ("", 0, ""))
     return {
         "inner_type": "market_market_category_old",
@@ -63,7 +63,7 @@ def item_category(category_id: int) -> dict[str, Any]:
 
 
 def category_tree() -> dict[str, Any]:
-    """``market.getCategories`` at 5.199: ``{"items": [tree]}`` (vk-api.md §3.7)."""
+    """``market.getCategories`` at 5.199: ``{"items": [tree]}`` (docs/vk.md#categories)."""
     return {
         "items": [
             {

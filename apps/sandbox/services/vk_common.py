@@ -46,7 +46,8 @@ def authenticate(value: str | None) -> VkToken:
 
 
 def parse_version(value: str | None) -> tuple[int, int]:
-    """``v`` is mandatory (vk-api.md §1); error 8 without it or when it is not ``X.Y``."""
+    """``v`` is mandatory (docs/vk.md#transport-and-envelope); error 8 without it or when it is
+    not ``X.Y``."""
     if not value:
         raise VkApiError(8, "v is required")
     major, _dot, minor = value.strip().partition(".")
@@ -56,7 +57,8 @@ def parse_version(value: str | None) -> tuple[int, int]:
 
 
 def count_request(token: VkToken, config: SandboxConfig) -> None:
-    """3 requests per window for a user token, 20 for a community token (vk-api.md §8) → 6."""
+    """3 requests per window for a user token, 20 for a community token → 6
+    (docs/vk.md#rate-limits)."""
     limit = config.vk_user_rate if token.kind == VkToken.USER else config.vk_group_rate
     window = hit("vk", str(token.pk), limit=limit, window=config.vk_rate_window)
     if window.exceeded:
@@ -86,8 +88,9 @@ def market_group(ctx: VkContext, *, write: bool, lock: bool = False) -> VkGroup:
     """The community of ``owner_id`` (negative), checked like VK checks market calls.
 
     Writes need a manager (205); reads need an open community or a manager (203). A market
-    switched off answers 1438 (vk-api.md §13). ``lock`` serialises cap checks (1405-1407)
-    across processes with a row lock (a no-op on SQLite, whose writers are serial anyway).
+    switched off answers 1438 (docs/vk.md#what-the-sandbox-enforces). ``lock`` serialises cap
+    checks (1405-1407) across processes with a row lock (a no-op on SQLite, whose writers are
+    serial anyway).
     """
     owner_id = ctx.params.int("owner_id", required=True)
     if owner_id is None or owner_id >= 0:

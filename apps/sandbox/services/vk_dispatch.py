@@ -2,7 +2,7 @@
 
 Order of checks: known method (3), token present and valid (15, 5), ``v`` (8), rate per token
 (6), token kind and scope (27, 7), then the method's own rules. Errors are HTTP 200 with
-``{"error": {error_code, error_msg, request_params}}`` (vk-api.md §1).
+``{"error": {error_code, error_msg, request_params}}`` (docs/vk.md#transport-and-envelope).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class MethodSpec:
     handler: Callable[[VkContext], Any]
-    # Market methods take only user tokens: a community token gets 27 (vk-api.md §11, §12.1).
+    # Market methods take only user tokens: a community token gets 27
+    # (docs/vk.md#token-kind-for-market-writes).
     user_only: bool = True
     scope: str | None = "market"
     atomic: bool = True

@@ -1,4 +1,4 @@
-"""VK API error codes and the exact messages VK sends (vk-api.md §9), and the error envelope."""
+"""VK API error codes, the exact messages VK sends, and the error envelope (docs/vk.md#errors)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ MESSAGES: dict[int, str] = {
     1526: "Market services are disabled",
 }
 
-# Live texts for the commonest cases (vk-api.md §9, §11, §13). Messages, not secrets.
+# Live texts for the commonest cases (docs/vk.md#errors). Messages, not secrets.
 INVALID_TOKEN = "invalid access_token (4)."  # noqa: S105
 EXPIRED_TOKEN = "access_token has expired."  # noqa: S105
 GROUP_AUTH = "method is unavailable with group auth."
@@ -86,7 +86,7 @@ class VkApiError(Exception):
 def injected(code: int, captcha_style: str = "legacy") -> VkApiError:
     """The error for a fault code, with the extra keys VK adds for that code.
 
-    Error 14 comes in two shapes (vk-api.md §1, §9): ``legacy`` — an image to solve,
+    Error 14 comes in two shapes (docs/vk.md#errors): ``legacy`` — an image to solve,
     ``captcha_sid`` + ``captcha_img``; ``redirect`` — today's "not a robot" page the user must
     open, ``redirect_uri`` + ``remixstlid`` (the cookie that page is bound to).
     """

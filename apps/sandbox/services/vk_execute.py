@@ -1,4 +1,4 @@
-"""``execute`` with the VKScript subset a batcher sends (vk-api.md §7).
+"""``execute`` with the VKScript subset a batcher sends (docs/vk.md#execute).
 
 Accepted: ``return [API.a.b({...}), API.c.d({...}), ...];`` or ``return API.a.b({...});`` where
 each argument object is a JSON literal; plain JSON values may stand in the array too. Anything

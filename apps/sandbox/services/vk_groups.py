@@ -1,4 +1,5 @@
-"""groups.getById, groups.get and market.getCategories (vk-api.md §3.7, §3.8)."""
+"""groups.getById, groups.get and market.getCategories (docs/vk.md#categories,
+docs/vk.md#communities)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """market.get / getById / add / edit / delete / restore with VK's rules.
 
-See vk-api.md §3.1–§3.5 and the simulator rules of §13.
+See docs/vk.md#items and the sandbox's rules in docs/vk.md#what-the-sandbox-enforces.
 """
 
 from __future__ import annotations

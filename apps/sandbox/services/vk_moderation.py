@@ -1,9 +1,9 @@
 """VK moderation, injectable: mark an item rejected, or reject the next N items by name.
 
 A rejected item stays in the market, and market.get / getById describe the verdict in
-``reject_info`` (vk-api.md §5.1). VK re-moderates an item when its content changes, so an edit
-of the name, description or photos lifts the rejection (and the rules are consulted again);
-a price or stock change does not.
+``reject_info`` (docs/vk.md#market-item). VK re-moderates an item when its content changes, so
+an edit of the name, description or photos lifts the rejection (and the rules are consulted
+again); a price or stock change does not.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""VK reply objects (vk-api.md §3.8, §5, §10): items, prices, photos, albums, communities."""
+"""VK reply objects: items, prices, photos, albums, communities (docs/vk.md#objects,
+docs/vk.md#prices, docs/vk.md#communities)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,16 @@ from .vk_ids import ALBUM
 from .vk_moderation import reject_info
 
 RUB = {"id": 643, "name": "RUB", "title": "₽"}
-SERVICE_ALBUM = -53  # product photos live in the community's service album (vk-api.md §5.4)
+# Product photos live in the community's service album (docs/vk.md#photo).
+SERVICE_ALBUM = -53
 AVAILABLE, REMOVED, UNAVAILABLE = 0, 1, 2
 # (size type, longest side) of the photo sizes we describe; capped at the original size.
 PHOTO_SIZES = (("s", 75), ("m", 130), ("x", 604), ("y", 807))
 
 
 def money_text(kopecks: int) -> str:
-    """Display text; clients must never parse it (vk-api.md §10), so any readable form will do."""
+    """Display text; clients must never parse it (docs/vk.md#prices), so any readable form will
+    do."""
     rubles, rest = divmod(kopecks, 100)
     whole = f"{rubles:,}".replace(",", " ")
     return f"{whole} ₽" if not rest else f"{whole},{rest:02d} ₽"
@@ -80,7 +83,8 @@ def item_json(
     base_url: str,
     extended: bool,
 ) -> dict[str, Any]:
-    """One item; ``stock_amount`` is left out, as the live reply leaves it out (vk-api.md §5.1)."""
+    """One item; ``stock_amount`` is left out, as the live reply leaves it out
+    (docs/vk.md#market-item)."""
     main = photos[0] if photos else None
     data: dict[str, Any] = {
         "id": item.vk_id,

@@ -1,6 +1,6 @@
 """Reading VK method parameters the way VK does: strings in, lists comma-separated, 0/1 flags.
 
-Every problem becomes error 100 naming the parameter (vk-api.md §1, §9).
+Every problem becomes error 100 naming the parameter (docs/vk.md#errors).
 """
 
 from __future__ import annotations

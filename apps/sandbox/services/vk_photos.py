@@ -1,4 +1,4 @@
-"""The product photo flow (vk-api.md §6.1): upload server → multipart upload → save.
+"""The product photo flow (docs/vk.md#photo-upload): upload server → multipart upload → save.
 
 The upload URL carries a signed, expiring token naming the community and the uploader. The
 upload server checks each image like VK does (format, ≥400×400, sides, ratio, size), stores a
@@ -107,7 +107,7 @@ def _store_photo(group: VkGroup, upload: UploadFile, batch: str) -> VkPhoto:
 
 
 def check_image(content: bytes) -> tuple[int, int, bytes]:
-    """(width, height, JPEG thumbnail) of an acceptable image (vk-api.md §6.3)."""
+    """(width, height, JPEG thumbnail) of an acceptable image (docs/vk.md#image-constraints)."""
     if len(content) > MAX_BYTES:
         raise UploadRefused("file is larger than 50 MB")
     try:

@@ -1,5 +1,5 @@
-"""The fake VK ID (vk-api.md §11): authorize with PKCE S256, code exchange, rotating refresh,
-revoke and logout.
+"""The fake VK ID (docs/vk.md#tokens-and-vk-id): authorize with PKCE S256, code exchange,
+rotating refresh, revoke and logout.
 
 Errors follow OAuth 2.x: ``{"error", "error_description", "state"}``. Access tokens live
 ``vkid_access_lifetime`` seconds (1 hour by default, as VK ID documents); refresh tokens are

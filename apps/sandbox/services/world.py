@@ -69,7 +69,7 @@ USER_SCOPES = "market groups photos"
 
 
 def evotor_user_id(rng: random.Random | None = None) -> str:
-    """``NN-NNNNNNNNNNNNNNN`` (evotor-api.md §3)."""
+    """``NN-NNNNNNNNNNNNNNN`` (docs/evotor.md#conventions)."""
     return f"01-{(rng or _rng).randrange(10**14, 10**15):015d}"
 
 

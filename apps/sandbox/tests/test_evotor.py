@@ -1,4 +1,5 @@
-"""The fake Evotor cloud answers like evotor-api.md §4–§9 describe."""
+"""The fake Evotor cloud answers as docs/evotor.md describes, from docs/evotor.md#read-endpoints
+to docs/evotor.md#status-codes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Market albums: add/edit/delete, addToAlbum/removeFromAlbum, caps (vk-api.md §3.6)."""
+"""Market albums: add/edit/delete, addToAlbum/removeFromAlbum, caps (docs/vk.md#albums)."""
 
 from __future__ import annotations
 

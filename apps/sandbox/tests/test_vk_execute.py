@@ -1,4 +1,4 @@
-"""``execute``: the batcher's VKScript subset, ≤25 calls, partial failures (vk-api.md §7)."""
+"""``execute``: the batcher's VKScript subset, ≤25 calls, partial failures (docs/vk.md#execute)."""
 
 from __future__ import annotations
 

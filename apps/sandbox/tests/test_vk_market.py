@@ -1,4 +1,5 @@
-"""The fake VK API refuses what VK refuses (vk-api.md §9, §13) and answers in VK's shapes."""
+"""The fake VK API refuses what VK refuses (docs/vk.md#errors,
+docs/vk.md#what-the-sandbox-enforces) and answers in VK's shapes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Injectable VK moderation (reject_info, vk-api.md §5.1) and the two shapes of captcha (§1, §9)."""
+"""Injectable VK moderation (reject_info, docs/vk.md#market-item) and the two shapes of captcha
+(docs/vk.md#errors)."""
 
 from __future__ import annotations
 

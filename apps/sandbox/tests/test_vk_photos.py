@@ -1,4 +1,5 @@
-"""The product photo flow: upload server → multipart upload → saveProductPhoto (vk-api.md §6)."""
+"""The product photo flow: upload server → multipart upload → saveProductPhoto
+(docs/vk.md#photo-upload)."""
 
 from __future__ import annotations
 

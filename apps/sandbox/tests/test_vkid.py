@@ -1,4 +1,5 @@
-"""VK ID: consent page, code exchange with PKCE S256, rotating refresh (vk-api.md §11)."""
+"""VK ID: consent page, code exchange with PKCE S256, rotating refresh
+(docs/vk.md#tokens-and-vk-id)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The fake Evotor cloud API under /sandbox/evotor/ (evotor-api.md §4, E1–E7)."""
+"""The fake Evotor cloud API under /sandbox/evotor/ (docs/evotor.md#read-endpoints, E1–E7)."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ def _api_root(request: HttpRequest) -> str:
 @csrf_exempt  # API endpoint: callers authenticate with access_token, not cookies
 def method(request: HttpRequest, name: str) -> HttpResponse:
     """GET or form/multipart POST. A JSON body is not read — VK does not accept JSON either, so
-    such a call looks like one without parameters (vk-api.md §13)."""
+    such a call looks like one without parameters (docs/vk.md#what-the-sandbox-enforces)."""
     params = {key: request.GET[key] for key in request.GET}
     if request.method == "POST":
         params.update({key: request.POST[key] for key in request.POST})

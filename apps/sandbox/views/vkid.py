@@ -1,4 +1,5 @@
-"""The fake VK ID under /sandbox/vkid/: the consent page and the token endpoint (vk-api.md §11)."""
+"""The fake VK ID under /sandbox/vkid/: the consent page and the token endpoint
+(docs/vk.md#tokens-and-vk-id)."""
 
 from __future__ import annotations
 
