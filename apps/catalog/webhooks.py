@@ -1,4 +1,4 @@
-"""Evotor's product-change webhook ("Evotor-Hookshot", evotor-api.md §10.1).
+"""Evotor's product-change webhook ("Evotor-Hookshot", docs/evotor.md#product-change-webhook).
 
 POST /api/v2/evotor/events, signed ``X-Hub-Signature: sha1=<HMAC-SHA1(raw body, secret)>``, JSON
 or form-encoded (``payload=<json>``). Evotor counts any status below 500 as delivered and retries

@@ -44,7 +44,8 @@ PRODUCT_TYPES = {
     "LOTTERY_PRIZE": gettext_lazy("Lottery prize"),
 }
 
-# Before 2019 VAT_18 meant 18 %; Evotor kept the code for today's 20 % (evotor-api.md §6.3).
+# Before 2019 VAT_18 meant 18 %; Evotor kept the code for today's 20 %
+# (docs/evotor.md#product-types-and-taxes).
 TAXES = {
     "NO_VAT": gettext_lazy("No VAT"),
     "VAT_0": gettext_lazy("VAT 0 %"),

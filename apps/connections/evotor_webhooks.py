@@ -1,9 +1,10 @@
 """Evotor's account webhooks: user/verify, user/create, user/token and installation events.
 
-Evotor calls these with our server token (evotor-api.md §2.2–§2.5). Every answer other than
-success is ``{"errors": [{"code": …}]}`` with Evotor's codes (§2.4). The order of the checks is
-deliberate: throttle, then authenticate, then parse — so an unauthenticated caller learns
-nothing about the payload rules, and nothing is written unless the whole request is valid.
+Evotor calls these with our server token (docs/evotor.md#account-webhooks). Every answer other
+than success is ``{"errors": [{"code": …}]}`` with Evotor's codes (docs/evotor.md#error-bodies).
+The order of the checks is deliberate: throttle, then authenticate, then parse — so an
+unauthenticated caller learns nothing about the payload rules, and nothing is written unless the
+whole request is valid.
 """
 
 from __future__ import annotations

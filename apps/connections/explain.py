@@ -151,7 +151,7 @@ def _explained(pair: _Pair, code: str = "") -> Explanation:
 
 
 def vk_error(code: int | None) -> Explanation:
-    """A VK API error code (vk-api.md §9) in words; unknown codes get a general explanation."""
+    """A VK API error code (docs/vk.md#errors) in words; unknown codes get a general explanation."""
     if code is None:
         return _explained((_("VK answered in a way EvoSync did not expect."), _RETRY))
     pair = VK_ERRORS.get(code)

@@ -1,4 +1,5 @@
-"""Connection health: the periodic check, incident emails and pruning (PRODUCT.md §7).
+"""Connection health: the periodic check, incident emails and pruning
+(docs/architecture.md#jobs-and-schedules).
 
 Each merchant is checked on their own (tasks get the user's primary key, never a token):
 Evotor GET /stores; VK token refresh when due, then the token and the community. Only state

@@ -46,7 +46,7 @@ SESSION_KEY = "connections.vk_id_flow"
 FLOW_MAX_AGE_SECONDS = 600
 # VK error codes meaning the token lacks a right (7) or access (15), not that it is dead.
 MISSING_RIGHTS_CODES = frozenset({7, 15})
-EDITOR = 2  # admin_level: 1 moderator, 2 editor, 3 administrator (vk-api.md §3.8)
+EDITOR = 2  # admin_level: 1 moderator, 2 editor, 3 administrator (docs/vk.md#communities)
 DEVICE_ID_MAX = VkConnection._meta.get_field("device_id").max_length
 CODE_MAX_LENGTH = 2048
 VK_PATH = "/vk"  # the page where merchants connect, choose the community and disconnect
@@ -272,7 +272,7 @@ def _recheck_community(connection: VkConnection) -> VkConnection:
 
 
 def manages(group: VkGroup) -> bool:
-    """Editors and administrators may manage goods; moderators may not (vk-api.md §11)."""
+    """Editors and administrators may manage goods; moderators may not (docs/vk.md#communities)."""
     if group.admin_level is not None:
         return group.admin_level >= EDITOR
     return bool(group.is_admin)

@@ -1,4 +1,4 @@
-"""Keeping a VK ID access token fresh (it lives about an hour; vk-api.md §11).
+"""Keeping a VK ID access token fresh (it lives about an hour; docs/vk.md#tokens-and-vk-id).
 
 VK ID rotates the refresh token on every use, so two workers refreshing the same connection at
 once would have one of them present a spent token, and VK ID may then revoke the whole grant.

@@ -1,4 +1,4 @@
-"""Evotor Cloud REST API v2 client (evotor-api.md): stores, product groups, products, images.
+"""Evotor Cloud REST API v2 client (docs/evotor.md): stores, product groups, products, images.
 
 Read-only. Pure HTTP: everything it needs is passed to the constructor.
 """
@@ -68,7 +68,8 @@ T = TypeVar("T")
 
 
 class EvotorAuthHeader(enum.Enum):
-    """How the token is sent (evotor-api.md §2.1 lists all these forms as seen in the wild)."""
+    """How the token is sent (docs/evotor.md#base-url-and-headers lists all these forms as seen in
+    the wild)."""
 
     BEARER = "bearer"  # Authorization: Bearer <token>  (current docs)
     RAW = "raw"  # Authorization: <token>
@@ -187,7 +188,7 @@ class EvotorClient:
         self, store_id: str, *, since: datetime | int | None = None, limit: int | None = None
     ) -> Iterator[EvotorPage[EvotorProduct]]:
         """Products page by page (E5): ``since``/``limit`` go with the first request only, later
-        requests carry only ``cursor`` (evotor-api.md §7). Raises as :meth:`list_products`."""
+        requests carry only ``cursor`` (docs/evotor.md#paging). Raises as :meth:`list_products`."""
         path = f"/stores/{_seg(store_id)}/products"
         return self._iter_pages(path, parse_product, _first_page_params(since, limit))
 
@@ -275,7 +276,7 @@ class EvotorClient:
 
     def _remember_window(self, response: requests.Response) -> None:
         # Evotor announces the budget on every reply; when it is spent, wait for the reset
-        # ourselves rather than provoke a 429 (evotor-api.md §9.1).
+        # ourselves rather than provoke a 429 (docs/evotor.md#rate-limits).
         remaining = to_decimal(response.headers.get("X-RateLimit-Remaining"))
         reset = _seconds(response.headers.get("X-RateLimit-Reset"))
         if remaining is not None and remaining <= 0 and reset is not None:

@@ -1,4 +1,4 @@
-"""Typed Evotor objects (evotor-api.md §5–§6) and their tolerant parsers.
+"""Typed Evotor objects (docs/evotor.md#fields) and their tolerant parsers.
 
 Provider quirks handled here: prices arrive as JSON ints or floats (rubles, converted exactly via
 ``Decimal(str(x))``); optional strings arrive as "" or null (both become None); ``type`` and ``tax``
@@ -28,7 +28,8 @@ from .parsing import (
     to_int,
 )
 
-# Known values (evotor-api.md §6.3–6.4). Anything else is kept as-is and simply not "known".
+# Known values (docs/evotor.md#product-types-and-taxes). Anything else is kept as-is and simply
+# not "known".
 KNOWN_PRODUCT_TYPES = frozenset(
     "NORMAL ALCOHOL_MARKED ALCOHOL_NOT_MARKED SERVICE TOBACCO_MARKED SHOES_MARKED "
     "MEDICINE_MARKED TYRES_MARKED PERFUME_MARKED PHOTOS_MARKED LIGHT_INDUSTRY_MARKED "
@@ -43,7 +44,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class EvotorStore:
-    """A merchant's store (§6.1)."""
+    """A merchant's store (docs/evotor.md#stores-and-groups)."""
 
     id: str
     name: str
@@ -70,7 +71,8 @@ class EvotorAttribute:
 
 @dataclass(frozen=True)
 class EvotorProductGroup:
-    """A product group (§6.2); one with ``attributes`` is a modification group."""
+    """A product group (docs/evotor.md#stores-and-groups); one with ``attributes`` is a
+    modification group."""
 
     id: str
     name: str
@@ -111,7 +113,8 @@ class EvotorProductImage:
 
 @dataclass(frozen=True)
 class EvotorProduct:
-    """A product or modification (§6.3). Every documented field; None means absent/empty."""
+    """A product or modification (docs/evotor.md#product). Every documented field; None means
+    absent/empty."""
 
     id: str
     type: str
@@ -161,7 +164,8 @@ class EvotorProduct:
 
 @dataclass(frozen=True)
 class EvotorPage(Generic[T]):
-    """One page of a list endpoint (§7). ``skipped`` says why unusable objects were dropped."""
+    """One page of a list endpoint (docs/evotor.md#paging). ``skipped`` says why unusable objects
+    were dropped."""
 
     items: tuple[T, ...]
     next_cursor: str | None

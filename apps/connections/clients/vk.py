@@ -1,4 +1,4 @@
-"""VK API client for the community market (vk-api.md): items, albums, categories, groups,
+"""VK API client for the community market (docs/vk.md): items, albums, categories, groups,
 product photos, and ``execute`` batching.
 
 Every API request is a form-encoded POST to ``{base_url}/method/<name>`` with ``v`` and
@@ -40,7 +40,7 @@ from .vk_types import (
 
 VK_BASE_URL = "https://api.vk.com"
 VK_API_VERSION = "5.199"
-USER_TOKEN_RATE = 3.0  # requests per second (vk-api.md §8)
+USER_TOKEN_RATE = 3.0  # requests per second (docs/vk.md#rate-limits)
 ALBUMS_PAGE = 100
 GROUPS_PAGE = 1000
 CATEGORIES_PAGE = 1000

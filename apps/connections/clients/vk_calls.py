@@ -74,7 +74,7 @@ class VkItemFields:
     """Writable fields of a market item (market.add / market.edit). None = not sent.
 
     ``price`` / ``old_price`` are rubles (Decimal); VK takes currency units on input although it
-    answers in kopecks (vk-api.md §10).
+    answers in kopecks (docs/vk.md#prices).
     """
 
     name: str | None = None
@@ -109,7 +109,8 @@ def format_price(amount: Decimal) -> str:
 
 
 def form_value(value: Param) -> str:
-    """Form encoding of a parameter: lists comma-separated, booleans as 1/0 (vk-api.md §1)."""
+    """Form encoding of a parameter: lists comma-separated, booleans as 1/0
+    (docs/vk.md#transport-and-envelope)."""
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, Decimal):

@@ -1,6 +1,6 @@
-"""VK reply envelope and error codes (vk-api.md §1, §9) mapped onto the shared exceptions.
+"""VK reply envelope and error codes (docs/vk.md#errors) mapped onto the shared exceptions.
 
-The split follows PRODUCT.md §6 "Efficiency": 1/6/9/10 back off and retry; 5/7/15/17/27/1117
+The split follows docs/architecture.md#errors: 1/6/9/10 back off and retry; 5/7/15/17/27/1117
 (and loss of access to the community, 203/205) stop the run and mark the connection; market
 switched off stops the run; item-level codes fail only that item.
 """
@@ -102,7 +102,8 @@ def vk_error(
 def check_envelope(
     response: requests.Response, *, method: str, secrets: tuple[str, ...], idempotent: bool
 ) -> Mapping[str, Any]:
-    """The reply body if it is a success envelope, else the matching exception (vk-api.md §1).
+    """The reply body if it is a success envelope, else the matching exception
+    (docs/vk.md#transport-and-envelope).
 
     VK answers API errors with HTTP 200, so the body's ``error`` is checked before ``response``.
     A 5xx on a non-idempotent call is not retryable: VK may have applied it.

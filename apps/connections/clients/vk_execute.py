@@ -1,4 +1,5 @@
-"""VKScript for ``execute`` batches and the mapping of its partial-failure replies (vk-api.md §7).
+"""VKScript for ``execute`` batches and the mapping of its partial-failure replies
+(docs/vk.md#execute).
 
 A batch ``return [API.a({...}), API.b({...})];`` always succeeds as a whole (unless the script
 itself fails, which is an ordinary top-level error). Each failed inner call leaves ``false`` at

@@ -1,5 +1,5 @@
 """VK ID (OAuth 2.1 + PKCE) client: authorize URL, code exchange, refresh, revoke and logout
-(vk-api.md §11).
+(docs/vk.md#tokens-and-vk-id).
 
 Access tokens live about an hour; a refresh returns a new access *and* refresh token, which the
 caller must store. Neither the exchange nor the refresh is repeated after a reply may have been

@@ -1,4 +1,4 @@
-"""Pieces of VK's product-photo flow that are not API calls (vk-api.md §6.1).
+"""Pieces of VK's product-photo flow that are not API calls (docs/vk.md#photo-upload).
 
 The upload goes to a separate host (``upload_url``), as multipart with the file in ``file``
 (``file1``..``fileN`` in bulk mode). Its JSON reply is opaque to us: VK wants it back verbatim,

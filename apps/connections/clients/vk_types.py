@@ -1,4 +1,4 @@
-"""Typed VK objects (vk-api.md §3–§6) and their tolerant parsers.
+"""Typed VK objects (docs/vk.md#methods, docs/vk.md#objects) and their tolerant parsers.
 
 Provider quirks handled here: reply prices are strings in kopecks (``"149990"`` → 1499.90 rubles);
 ``category`` comes in the old ``{id, name, section}`` shape or the nested ``{id, name, parent}``
@@ -28,7 +28,7 @@ from .parsing import (
     to_int,
 )
 
-# market_market_item_availability (vk-api.md §5.1)
+# market_market_item_availability (docs/vk.md#market-item)
 AVAILABLE, REMOVED, UNAVAILABLE = 0, 1, 2
 
 

@@ -59,7 +59,8 @@ def product(index: int) -> dict[str, Any]:
 
 
 def paging_server(total: int) -> Any:
-    """An Evotor-like list endpoint: the cursor freezes offset and page size (evotor-api.md §11)."""
+    """An Evotor-like list endpoint: the cursor freezes offset and page size
+    (docs/evotor.md#paging)."""
 
     def reply(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
         params = parse_qs(urlsplit(request.url).query)

@@ -11,7 +11,7 @@ from apps.connections.evotor_link import BAD_STORED_CREDENTIAL, NOT_YET_SENT
 from apps.connections.services import REVOKED_BY_UNINSTALL
 from apps.connections.vk_link import CommunityProblem
 
-# Every code of vk-api.md §9 a merchant can meet.
+# Every code of docs/vk.md#errors a merchant can meet.
 VK_CODES = [1, 5, 6, 7, 8, 9, 10, 12, 13, 14, 15, 17, 18, 27, 29, 100, 121, 129, 203, 205,
             *range(1400, 1411), 1431, 1432, 1433, 1434, 1435, 1438, 1518, 1525, 1526]
 
