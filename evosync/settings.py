@@ -421,9 +421,10 @@ if TESTING:
     VK_ID_URL = "http://vkid.invalid"
 HTTP_TIMEOUT_SECONDS = env.int("HTTP_TIMEOUT_SECONDS", default=20, minimum=1)
 
-# VK ID (OAuth 2.1 + PKCE, vk-api.md §11): our application at id.vk.com/business/go. The sandbox
-# accepts any non-empty client id; production has none until one is registered, and then the
-# "Connect with VK ID" button is hidden (a pasted user token still works).
+# VK ID (OAuth 2.1 + PKCE, docs/vk.md#tokens-and-vk-id): our application at
+# id.vk.com/business/go. The sandbox accepts any non-empty client id; production has none until
+# one is registered, and then the "Connect with VK ID" button is hidden (a pasted user token
+# still works).
 VK_ID_CLIENT_ID = env.str("VK_ID_CLIENT_ID", default="" if PRODUCTION else "evosync-sandbox")
 # Must equal the redirect URI registered for the application, character for character.
 VK_ID_REDIRECT_URI = env.str("VK_ID_REDIRECT_URI", default=f"{SITE_URL}/vk/callback")

@@ -22,5 +22,6 @@ urlpatterns = [
 ]
 
 if settings.SANDBOX_ENABLED:
-    # Stand-ins for Evotor, VK and VK ID (PRODUCT.md §9); never mounted in production.
+    # Stand-ins for Evotor, VK and VK ID (docs/architecture.md#the-sandbox); never mounted in
+    # production.
     urlpatterns.append(path("sandbox/", include("apps.sandbox.urls")))

@@ -1,5 +1,5 @@
-"""The sync settings form (PRODUCT.md §4 step 5). Errors come from Django's own validators and
-ours, all through gettext, so they read in the merchant's language."""
+"""The sync settings form (docs/architecture.md#sync-semantics). Errors come from Django's own
+validators and ours, all through gettext, so they read in the merchant's language."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What a merchant publishes and how, and what every run did (PRODUCT.md §5, docs/architecture.md).
+"""What a merchant publishes and how, and what every run did (docs/architecture.md#data-model).
 
 ``ProductLink`` and ``AlbumLink`` are the memory that makes syncs idempotent: one row per
 (merchant, VK community, Evotor product/group). They carry the community id, so a merchant who

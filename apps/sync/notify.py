@@ -1,5 +1,5 @@
 """Sync incident e-mails: once when runs start failing, once when sync pauses itself, once when it
-recovers, never once per run (PRODUCT.md §4 step 8).
+recovers, never once per run (docs/architecture.md#pausing-and-incident-e-mails).
 
 The incident the merchant last heard about is kept on ``SyncConfig.incident_state``; moving it
 is claimed with a conditional UPDATE (exactly one row changed), so of two workers finishing runs

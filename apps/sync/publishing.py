@@ -1,10 +1,11 @@
 """The sync side of the catalog pages: what each store, group and product will do in VK, and why.
 
-The catalog never imports the sync (STYLE.md): its pages send ``catalog_page`` with the rows
-they show, and :func:`states_for_page` answers with the states to display, computed by the same
-pure functions a run uses (``filters.decide``, ``transform.build_payload``) over the context a
-run would load, from the cache and the links only (no VK call). ``load`` reads each table once,
-so the page costs the same number of queries for ten products or ten thousand.
+The catalog never imports the sync (docs/architecture.md#apps-and-dependencies): its pages send
+``catalog_page`` with the rows they show, and :func:`states_for_page` answers with the states to
+display, computed by the same pure functions a run uses (``filters.decide``,
+``transform.build_payload``) over the context a run would load, from the cache and the links only
+(no VK call). ``load`` reads each table once, so the page costs the same number of queries for ten
+products or ten thousand.
 
 The include / exclude / inherit buttons post to the views at the end of this module
 (apps/sync/publishing_urls.py); they write ``SyncFilter`` rows of the merchant's own objects.
@@ -289,8 +290,8 @@ def _annotate_entities(stores, groups, decisions, modes, names) -> None:
 def item_url(group_id: int, item_id: int) -> str:
     """Where the merchant sees the item: the sandbox storefront in development, else VK.
 
-    VK's documented reference to an item is ``market-<group_id>_<item_id>`` (vk-api.md §2);
-    vk.com opens it as the item's page.
+    VK's documented reference to an item is ``market-<group_id>_<item_id>``
+    (docs/vk.md#identifiers); vk.com opens it as the item's page.
     """
     if settings.SANDBOX_ENABLED and settings.VK_API_URL.rstrip("/").endswith("/sandbox/vk"):
         return f"{reverse('sandbox:vk-market', args=[group_id])}#item-{item_id}"

@@ -1,4 +1,5 @@
-"""Product photos to VK: draw or fetch each image, then upload them in bulk (vk-api.md §6.1).
+"""Product photos to VK: draw or fetch each image, then upload them in bulk
+(docs/vk.md#photo-upload).
 
 Per chunk of up to 10 images: one upload URL (fetched 25 at a time through ``execute``), one
 multipart POST to the upload host, one ``market.saveProductPhotoBulk`` (again 25 per
