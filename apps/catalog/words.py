@@ -11,13 +11,14 @@ from typing import Any
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from apps.catalog.models import Product, ProductGroup
 
 PRODUCT_TYPES = {
     "NORMAL": gettext_lazy("Regular product"),
-    "SERVICE": gettext_lazy("Service"),
+    # A context: "Service" is also a column header (a provider) with another translation.
+    "SERVICE": pgettext_lazy("product type", "Service"),
     "ALCOHOL_MARKED": gettext_lazy("Alcohol, marked"),
     "ALCOHOL_NOT_MARKED": gettext_lazy("Alcohol, not marked"),
     "BEER_MARKED": gettext_lazy("Beer, marked"),
