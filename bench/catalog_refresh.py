@@ -87,6 +87,11 @@ def start_sandbox_server(environ: dict, port: int) -> subprocess.Popen:
         [sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"],
         env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
+    return wait_until_healthy(server, port)
+
+
+def wait_until_healthy(server: subprocess.Popen, port: int) -> subprocess.Popen:
+    """``server`` once its /health answers on ``port``; exit the benchmark if it never does."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

@@ -35,7 +35,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -47,6 +46,7 @@ from bench.catalog_refresh import (  # noqa: E402
     bench_database_url,
     free_port,
     recreate_mysql_database,
+    wait_until_healthy,
 )
 
 CATEGORY = 20001
@@ -94,15 +94,7 @@ def start_server(environ: dict, port: int) -> subprocess.Popen:
     ]
     server = subprocess.Popen(command, env=environ, cwd=ROOT, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):  # noqa: S310
-                return server
-        except OSError:
-            time.sleep(0.3)
-    server.kill()
-    raise SystemExit("the sandbox server did not start")
+    return wait_until_healthy(server, port)
 
 
 def stop(process: subprocess.Popen) -> None:

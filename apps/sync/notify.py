@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from apps.accounts.emails import absolute_url, send_email
+from apps.sync.explain import run_reason
 from apps.sync.models import SyncConfig, SyncJob
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,6 @@ def _url(name: str, *args, fallback: str) -> str:
 def run_problem(job: SyncJob):
     """The run's one-line reason in words (the /sync pages' mapping), or None."""
     if not job.error_code:
-        return None
-    try:
-        from apps.sync.explain import run_reason
-    except ImportError:  # the mapping ships with the /sync pages
         return None
     return run_reason(job.error_code)
 
