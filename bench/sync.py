@@ -4,6 +4,7 @@
     DATABASE_URL=mysql://root@127.0.0.1:3306/evosync .venv/bin/python bench/sync.py
     .venv/bin/python bench/sync.py --quick             # small sizes, for CI
     .venv/bin/python bench/sync.py --scale             # also 50,000 products, killed and resumed
+    .venv/bin/python bench/sync.py --workloads big     # only the 10,000 resync and price change
 
 The sandbox (and EvoSync's own webhook endpoint) is served by gunicorn in a separate process;
 VK's 3 requests/s per token is enforced by it. The database is the engine and server
@@ -465,7 +466,15 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--scale-only", action="store_true", help="only the 50,000-product run")
     parser.add_argument("--scale-products", type=int, default=50_000)
+    parser.add_argument(
+        "--workloads", default="first,big,webhooks",
+        help="comma-separated subset of: first (first sync and its resync), big (the 10,000 "
+             "resync and the 1 %% price change), webhooks (needs first)",
+    )
     args = parser.parse_args()
+    chosen = set(args.workloads.split(","))
+    if "webhooks" in chosen:
+        chosen.add("first")
     first_n, big_n = (200, 1000) if args.quick else (1000, 10_000)
     one_by_one, burst = (5, 20) if args.quick else (20, 100)
 
@@ -498,18 +507,21 @@ def main() -> int:
             sandbox_limits(vk_user_rate=10_000)
             results.append(scale(args.scale_products, environ))
             raise _Done
-        first, user, world = first_sync(first_n, 20)
-        results.append(first)
-        results.append(resync(f"resync {first_n:,}", user, first_n))
-        big_world = seed_shop(big_n, 200, 0.0, seed=202)
-        big_user = merchant("big@bench.local", big_world.account, big_world.vk)
-        from apps.catalog.services import refresh_catalog
+        if "first" in chosen:
+            first, user, world = first_sync(first_n, 20)
+            results.append(first)
+            results.append(resync(f"resync {first_n:,}", user, first_n))
+        if "big" in chosen:
+            big_world = seed_shop(big_n, 200, 0.0, seed=202)
+            big_user = merchant("big@bench.local", big_world.account, big_world.vk)
+            from apps.catalog.services import refresh_catalog
 
-        refresh_catalog(big_user, full=True)
-        publish_directly(big_user)
-        results.append(resync(f"resync {big_n:,}", big_user, big_n))
-        results.append(price_change(big_user, big_world, 1.0, big_n))
-        results.append(webhooks(user, world, site, environ, one_by_one, burst))
+            refresh_catalog(big_user, full=True)
+            publish_directly(big_user)
+            results.append(resync(f"resync {big_n:,}", big_user, big_n))
+            results.append(price_change(big_user, big_world, 1.0, big_n))
+        if "webhooks" in chosen:
+            results.append(webhooks(user, world, site, environ, one_by_one, burst))
         if args.scale:
             sandbox_limits(vk_user_rate=10_000)
             results.append(scale(args.scale_products, environ))
