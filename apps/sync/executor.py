@@ -304,9 +304,9 @@ class Executor:
     def _edits(self, ops: list[core.ItemOp]) -> None:
         for round_ops in _rounds(ops, PHOTOS_PER_ROUND):
             self._ensure_links(op.product_id for op in round_ops)
-            # Evotor changed these goods: their image may have changed too (docs/evotor.md).
-            found = self._discover_for([op for op in round_ops if not op.needs_photo])
-            with_photo = {op.product_id for op in round_ops if op.needs_photo} | set(found)
+            # Evotor is asked about images only for goods that get a new photo (what the photo
+            # shows changed): an edit of the price, stock or text never costs an Evotor request.
+            with_photo = {op.product_id for op in round_ops if op.needs_photo}
             photo_ids = self._photos([op for op in round_ops if op.product_id in with_photo])
             for start in range(0, len(round_ops), MAX_CALLS_PER_EXECUTE):
                 chunk = [
@@ -513,9 +513,9 @@ class Executor:
         return found
 
     def _product(self, product_id: str) -> core.Product:
-        index = self.__dict__.setdefault(
-            "_products", {p.id: p for p in self.loaded.ctx.products}
-        )
+        index = self.__dict__.get("_products")
+        if index is None:  # built once: setdefault would build it on every call
+            index = self.__dict__["_products"] = {p.id: p for p in self.loaded.ctx.products}
         return index[product_id]
 
     # --- albums ----------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Which Evotor products have an image (docs/evotor.md#product-images-e7), asked only when needed.
 
 Evotor lists a product's images on a separate endpoint, one request per product. The executor
-asks, round by round, only for goods about to get a photo (created, or edited after Evotor
-changed them since we last looked) — never one request per product per run. What we learn is
-kept on the ProductLink.
+asks, round by round, only for goods about to get a new photo (created, or what their photo
+shows changed) that Evotor changed since we last looked — never one request per product per run,
+and never for an edit that keeps the photo (a new price). What we learn is kept on the
+ProductLink.
 """
 
 from __future__ import annotations

@@ -69,6 +69,18 @@ def test_a_price_change_in_evotor_is_one_edit(shop, catalog):
     assert shop.items().count() == 5
 
 
+def test_a_price_change_does_not_ask_evotor_about_the_image_again(shop, catalog):
+    shop.sync()
+    link = ProductLink.objects.get(evotor_product_id=catalog["tea"].evotor_id)
+    checked = link.image_checked_at
+    change_product(catalog["tea"], price=Decimal("95.50"))
+
+    assert shop.sync().items_updated == 1
+
+    link.refresh_from_db()
+    assert checked is not None and link.image_checked_at == checked  # the photo stays
+
+
 def test_a_product_removed_in_evotor_is_hidden_by_default(shop, catalog):
     shop.sync()
     evotor_id = catalog["bun"].evotor_id
