@@ -6,6 +6,7 @@ name 4..100 and description ≥ 10 in VK-length (see :mod:`.text`), price ≤ 99
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -149,18 +150,30 @@ def item_name(product: Product) -> str:
 _PLACEHOLDER_RE = re.compile(r"\{(name|price|measure|article|description|store)\}")
 
 
-def _render_line(line: str, values: dict[str, str]) -> str | None:
+@functools.lru_cache(maxsize=64)
+def _template_lines(template: str) -> tuple[tuple[str, ...], ...]:
+    """Each line split into text, placeholder, text, …: parsed once per template, not once
+    per product."""
+    template = template.replace("\r\n", "\n").replace("\r", "\n")
+    return tuple(tuple(_PLACEHOLDER_RE.split(line)) for line in template.split("\n"))
+
+
+def _render_line(parts: tuple[str, ...], values: dict[str, str]) -> str | None:
     """The line with placeholders filled; None when it had some and all came out empty."""
-    found = _PLACEHOLDER_RE.findall(line)
-    if found and not any(values[key] for key in found):
+    if len(parts) == 1:
+        return parts[0]
+    filled = [values[key] for key in parts[1::2]]
+    if not any(filled):
         return None
-    return _PLACEHOLDER_RE.sub(lambda m: values[m.group(1)], line)
+    pieces = [parts[0]]
+    for value, text in zip(filled, parts[2::2], strict=True):
+        pieces += (value, text)
+    return "".join(pieces)
 
 
 def render_template(template: str, values: dict[str, str]) -> str:
     """Plain substitution, not str.format: merchants' templates may hold other braces."""
-    template = template.replace("\r\n", "\n").replace("\r", "\n")
-    lines = (_render_line(line, values) for line in template.split("\n"))
+    lines = (_render_line(parts, values) for parts in _template_lines(template))
     return "\n".join(line for line in lines if line is not None)
 
 
@@ -198,9 +211,12 @@ def description(product: Product, store_name: str, price: Decimal, settings: Syn
 # --- photo key, hash, payload -----------------------------------------------------------------
 
 
+# json.dumps with these options would build a new encoder on every call.
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def _digest(parts: object) -> str:
-    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_ENCODER.encode(parts).encode("utf-8")).hexdigest()
 
 
 def photo_key(name: str, group_name: str, store_name: str, image_url: str) -> str:
