@@ -83,6 +83,7 @@ def main() -> int:
         bars = Bars("proof_faults", bench.engine, args.quick)
         user, world = seeded_merchant("faults@proof.local", products, groups=10, seed=args.seed)
         wanted = wanted_products(user)
+        bench.phase("seed")
         names = {pid: payload.name for pid, payload in wanted.items()}
         chosen = [pid for pid, name in names.items()
                   if sum(name.lower() in other.lower() for other in names.values()) == 1]
@@ -102,6 +103,7 @@ def main() -> int:
                 wait_until(lambda floor=floor: SyncJob.objects.filter(
                     user=user, pk__gt=floor).exists() and settled(user), 600, every=0.5)
                 runs = jobs_of(user)
+                bench.phase(f"run {len(runs)}")
                 state = vk_state(user, world.vk.group, wanted)
                 last = runs[-1] if runs else None
                 failures = set(SyncItemError.objects.filter(job=last).values_list(
@@ -136,9 +138,11 @@ def main() -> int:
             wait_until(lambda: SyncJob.objects.filter(user=user, pk__gt=floor).exists()
                        and settled(user), 300, every=0.5)
             clean = jobs_of(user)[-1]
+            bench.phase("clean run")
         finally:
             cluster.stop()
             SandboxFault.objects.all().delete()
+            bench.phase("stop")
 
         state = vk_state(user, world.vk.group, wanted)
         untruthful = [_status_problem(job) for job in fault_runs]

@@ -134,6 +134,7 @@ def main() -> int:
         wanted = wanted_products(user)
         publish_directly(user)
         browser = session_for(user, bench.site)
+        bench.phase("seed")
         choice = rng(args.seed)
         changeable = list(EvotorProduct.objects.filter(
             store__account=world.account, evotor_id__in=list(wanted)).values_list("pk", flat=True))
@@ -155,6 +156,7 @@ def main() -> int:
             for child in children:
                 child.start()
             time.sleep(2)  # every child has set Django up and waits
+            bench.phase("cluster and children up")
             go.set()
             running_seen = wait_until(lambda: SyncJob.objects.filter(
                 user=user, started_at__gte=fired_at, status=SyncJob.Status.RUNNING).exists(),
@@ -164,14 +166,17 @@ def main() -> int:
                 outcomes.extend(results.get(timeout=180))
             for child in children:
                 child.join(30)
+            bench.phase("triggers")
             wait_until(lambda: settled(user), 300, every=0.5)
             time.sleep(4)  # a late webhook run (debounced) would show up now
             wait_until(lambda: settled(user), 120, every=0.5)
+            bench.phase("settled")
         finally:
             for child in children:
                 if child.is_alive():
                     child.kill()
             cluster.stop()
+            bench.phase("stop")
 
         # The last price is Evotor's (the sandbox's) now: two processes may change one product
         # at once, and the later write wins whatever order their webhooks arrived in.

@@ -63,6 +63,7 @@ def main() -> int:
         user, world = seeded_merchant("revoke@proof.local", products, groups=10, seed=args.seed)
         wanted = wanted_products(user)
         group = world.vk.group
+        bench.phase("seed")
         cluster = bench.cluster().start()
         try:
             request_sync(user.pk, SyncJob.Trigger.MANUAL)
@@ -71,12 +72,14 @@ def main() -> int:
             faults.revoke_vk_token(world.vk.access_token)
             bench.mark("revoked")
             items_at_revoke = VkMarketItem.objects.filter(group=group).count()
+            bench.phase("first items")
             wait_until(lambda: settled(user), 120, every=0.2)
             time.sleep(1)
             after_revoke = bench.vk_requests_after("revoked")
             stopped = jobs_of(user)[-1]
             connection = VkConnection.objects.get(user=user)
             revoked_state = connection.state
+            bench.phase("stopped run")
 
             # The scheduler's connection check (every 10 minutes), twice.
             for _ in range(2):
@@ -100,6 +103,7 @@ def main() -> int:
             still_eligible = user.pk in eligible_user_ids()
             blocked_requests = bench.vk_requests_after("blocked")
             emails = mails(bench)
+            bench.phase("blocked")
 
             # The merchant reconnects: a new token for the same community.
             token = make_vk_token(user=world.vk.user)
@@ -113,8 +117,10 @@ def main() -> int:
             wait_until(lambda: SyncJob.objects.filter(user=user, pk__gt=floor).exists()
                        and settled(user), 300, every=0.5)
             resumed = jobs_of(user)[-1]
+            bench.phase("resumed")
         finally:
             cluster.stop()
+            bench.phase("stop")
 
         state = vk_state(user, group, wanted)
         skipped = [j for j in blocked_runs if j.status == SyncJob.Status.SKIPPED

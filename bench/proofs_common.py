@@ -76,11 +76,27 @@ class Cluster:
 
     def stop(self) -> None:
         if self.process is not None:
-            try:
-                stop(self.process)
-            except ProcessLookupError:
-                pass
+            stop_cluster(self.process)
             self.process = None
+
+
+def stop_cluster(process: subprocess.Popen, grace: float = 15.0) -> None:
+    """Stop a ``qcluster`` as its supervisor would: SIGTERM to the main process only, which
+    stops its workers and waits for them (a SIGTERM to the whole group leaves it waiting
+    forever for children that are already gone); SIGKILL to the group if it does not end
+    within ``grace`` seconds, and to any process of the group left behind."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            print(f"qcluster {process.pid} ignored SIGTERM for {grace:.0f} s: SIGKILL",
+                  file=sys.stderr)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
 
 
 @dataclass
@@ -113,6 +129,12 @@ class Bench:
             self.environ.pop("REDIS_URL", None)
         self.server: subprocess.Popen | None = None
         self.clusters: list[Cluster] = []
+        self.phases: list[tuple[str, float]] = [("start", time.monotonic())]
+
+    def phase(self, label: str) -> None:
+        """Mark the end of a phase; the phases' lengths go to stderr when the proof ends (what
+        a quick mode spends its minutes on)."""
+        self.phases.append((label, time.monotonic()))
 
     def __enter__(self) -> Bench:
         # A stopped proof (timeout, Ctrl-C, SIGTERM) still stops its server and clusters.
@@ -130,6 +152,7 @@ class Bench:
         server_env = {**self.environ,
                       "GUNICORN_CMD_ARGS": f"--access-logfile {self.access_log}"}
         self.server = start_server(server_env, self.port)
+        self.phase("setup")
         return self
 
     def __exit__(self, *exc) -> None:
@@ -137,6 +160,10 @@ class Bench:
             cluster.kill()
         if self.server is not None:
             stop(self.server)
+        self.phase("teardown")
+        spans = [f"{label} {end - begin:.1f}" for (_l, begin), (label, end)
+                 in zip(self.phases, self.phases[1:], strict=False)]
+        print(f"{self.name} phases (s): " + ", ".join(spans), file=sys.stderr)
         if not self.keep and exc[0] is None:
             import shutil
 

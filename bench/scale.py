@@ -45,6 +45,7 @@ from bench.catalog_refresh import (  # noqa: E402
     free_port,
     recreate_mysql_database,
 )
+from bench.proofs_common import stop_cluster  # noqa: E402
 from bench.sync import (  # noqa: E402
     merchant,
     publish_directly,
@@ -265,7 +266,7 @@ def run_pass(name: str, clusters: int, environ: dict, merchants: int, expected: 
         after = questions()
     finally:
         for process in processes:
-            stop(process)
+            stop_cluster(process)
     figures.questions = None if before is None or after is None else after - before
     figures.runs = jobs.count()
     figures.statuses = dict(jobs.values_list("status").annotate(n=Count("id")))
