@@ -400,7 +400,7 @@ Q_CLUSTER = {
 SYNC_MAX_CONSECUTIVE_FAILURES = env.int("SYNC_MAX_CONSECUTIVE_FAILURES", default=5, minimum=1)
 # A run's lease expires this long after its holder stopped renewing it (a killed worker delays
 # the merchant's next run by at most this much).
-SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=120, minimum=10)
+SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=120, minimum=2 if DEBUG else 10)
 # Webhook-triggered runs wait for this much quiet so a burst of edits becomes one run.
 SYNC_DEBOUNCE_SECONDS = env.int("SYNC_DEBOUNCE_MS", default=2000, minimum=0) / 1000
 SYNC_DEBOUNCE_MAX_SECONDS = env.int("SYNC_DEBOUNCE_MAX_SECONDS", default=10, minimum=0)
