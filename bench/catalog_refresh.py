@@ -1,6 +1,7 @@
 """Benchmark: catalog refresh of 10,000 products against the sandbox over real HTTP.
 
     .venv/bin/python bench/catalog_refresh.py                    # SQLite (a throw-away file)
+    .venv/bin/python bench/catalog_refresh.py --quick            # 2,000 products (CI)
     DATABASE_URL=mysql://root@127.0.0.1:3306/evosync .venv/bin/python bench/catalog_refresh.py
 
 Seeds the sandbox with 10,000 products in 200 groups over 2 stores, serves it from a separate
@@ -9,7 +10,8 @@ refresh, then an incremental one after 1 % of the products changed, and prints f
 Evotor requests, SQL queries, wall time and peak memory, checked against the issue's targets.
 The database is the engine and server DATABASE_URL names, under a database of its own
 (`<name>_bench`, or a temporary SQLite file), created afresh each run. Exits 1 if a target is
-missed. Options: --products, --groups, --stores, --changed-percent, --json PATH.
+missed. Options: --quick (2,000 products in 40 groups, as CI runs it), --products, --groups,
+--stores, --changed-percent, --json PATH.
 """
 
 from __future__ import annotations
@@ -140,12 +142,16 @@ def check(measurement: Measurement, stores: int) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--products", type=int, default=10_000)
-    parser.add_argument("--groups", type=int, default=200)
+    parser.add_argument("--quick", action="store_true",
+                        help="2,000 products in 40 groups (CI); the same targets")
+    parser.add_argument("--products", type=int)
+    parser.add_argument("--groups", type=int)
     parser.add_argument("--stores", type=int, default=2)
     parser.add_argument("--changed-percent", type=float, default=1.0)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
+    args.products = args.products or (2_000 if args.quick else 10_000)
+    args.groups = args.groups or (40 if args.quick else 200)
 
     workdir = Path(tempfile.mkdtemp(prefix="evosync-bench-"))
     database_url = bench_database_url(os.environ.get("DATABASE_URL"), workdir)
