@@ -9,12 +9,13 @@ PORT ?= 8000
 REQUIREMENTS := requirements-dev.txt $(if $(filter mysql%,$(DATABASE_URL)),requirements-mysql.txt,)
 STAMP := $(VENV)/.installed-$(if $(filter mysql%,$(DATABASE_URL)),mysql,sqlite)
 
-.PHONY: run test install migrate messages compilemessages lint bench clean help
+.PHONY: run test install migrate messages compilemessages lint bench proofs clean help
 
 help:
 	@echo "make run    - install, migrate, write schedules, demo merchant, web server + qcluster"
 	@echo "make test   - run the whole test suite (SQLite unless DATABASE_URL is set; all cores)"
 	@echo "make lint   - ruff"
+	@echo "make proofs - every benchmark's and proof's --quick mode (CI; DATABASE_URL picks the engine)"
 	@echo "make messages - extract and compile translations"
 
 $(PY):
@@ -62,6 +63,21 @@ lint: install
 bench: compilemessages
 	$(PY) bench/catalog_refresh.py
 	$(PY) bench/sync.py
+
+# The --quick mode of every proof and benchmark (issue 12), one after the other, each in a
+# database of its own (<DATABASE_URL's name>_bench, recreated; a temporary SQLite file without
+# DATABASE_URL). Every command runs even when one fails; the target fails if any did, and ends
+# with each command's wall time. PROOFS="proof_kill scale" runs some of them.
+PROOFS ?= proof_kill proof_faults proof_race proof_revoke catalog_refresh sync scale load
+proofs: compilemessages
+	@failed=""; summary=""; total_start=$$(date +%s); \
+	for name in $(PROOFS); do \
+		printf '\n--> bench/%s.py --quick\n' "$$name"; start=$$(date +%s); \
+		if $(PY) bench/$$name.py --quick; then verdict=ok; else verdict=FAILED; failed="$$failed $$name"; fi; \
+		summary="$$summary$$(printf '  %-16s %4s s  %s' "$$name" "$$(( $$(date +%s) - start ))" "$$verdict")\n"; \
+	done; \
+	printf '\nquick modes (%s s in all):\n%b' "$$(( $$(date +%s) - total_start ))" "$$summary"; \
+	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
