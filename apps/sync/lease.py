@@ -15,7 +15,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.sync.models import SyncConfig
@@ -104,19 +104,38 @@ def free_queue_slot(config_id: int) -> None:
     SyncConfig.objects.filter(pk=config_id).update(task_queued_at=None)
 
 
-def request_and_claim(config_id: int, trigger: str, *, now: datetime | None = None,
+def request_if_queued(configs: QuerySet, trigger: str, *, now: datetime | None = None,
                       stale_after: float) -> bool:
-    """:func:`request` then :func:`claim_queue_slot`, in one UPDATE while a run is queued
-    already (a burst of webhooks: every delivery after the first). True when the caller
-    should enqueue a run task."""
+    """:func:`request` on ``configs`` (one merchant's SyncConfig, possibly narrowed, e.g. to an
+    enabled sync) if a run task is queued for it already: True when one was, and then the
+    trigger is recorded and nothing more is to be done. One UPDATE: what every delivery of a
+    burst of webhooks after the first costs the sync."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=stale_after)
-    stamp = {"requested_at": now, "requested_trigger": trigger}
     queued = Q(task_queued_at__isnull=False, task_queued_at__gte=stale)
-    if SyncConfig.objects.filter(queued, pk=config_id).update(**stamp):
-        return False
+    return bool(configs.filter(queued).update(requested_at=now, requested_trigger=trigger))
+
+
+def request_and_claim_slot(config_id: int, trigger: str, *, now: datetime | None = None,
+                           stale_after: float) -> bool:
+    """:func:`request` and :func:`claim_queue_slot` in one UPDATE, for a caller that found no
+    run queued (:func:`request_if_queued`). True when the caller should enqueue a run task."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=stale_after)
     slot = Q(task_queued_at__isnull=True) | Q(task_queued_at__lt=stale)
+    stamp = {"requested_at": now, "requested_trigger": trigger}
     if SyncConfig.objects.filter(slot, pk=config_id).update(**stamp, task_queued_at=now):
         return True
     request(config_id, trigger, now=now)  # another caller queued one in between
     return False
+
+
+def request_and_claim(config_id: int, trigger: str, *, now: datetime | None = None,
+                      stale_after: float) -> bool:
+    """:func:`request` then :func:`claim_queue_slot`, in one UPDATE while a run is queued
+    already. True when the caller should enqueue a run task."""
+    now = now or timezone.now()
+    if request_if_queued(SyncConfig.objects.filter(pk=config_id), trigger, now=now,
+                         stale_after=stale_after):
+        return False
+    return request_and_claim_slot(config_id, trigger, now=now, stale_after=stale_after)

@@ -37,16 +37,22 @@ def request_sync(
 ) -> bool:
     """Record a trigger and queue a run unless one is queued already (it will serve this
     trigger too). True when a task was queued. ``if_enabled``: only for a merchant whose sync
-    is on and not paused (one query for the webhook's hot path)."""
+    is on and not paused.
+
+    While a run is queued (a burst of webhooks: every delivery after the first) this is one
+    UPDATE and nothing is enqueued (the queue slot, docs/architecture.md)."""
     configs = SyncConfig.objects.filter(user_id=user_id)
     if if_enabled:
         configs = configs.filter(is_enabled=True, paused_reason="")
+    if only is None and lease.request_if_queued(configs, trigger,
+                                                stale_after=QUEUE_STALE_SECONDS):
+        return False
     config_id = configs.values_list("pk", flat=True).first()
     if config_id is None:
         return False
     if only is not None:
         lease.request(config_id, trigger)
-    elif not lease.request_and_claim(config_id, trigger, stale_after=QUEUE_STALE_SECONDS):
+    elif not lease.request_and_claim_slot(config_id, trigger, stale_after=QUEUE_STALE_SECONDS):
         return False
     async_task(RUN_TASK, user_id, trigger, only, group="sync", task_name=f"sync-{user_id}")
     return True

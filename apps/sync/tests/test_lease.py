@@ -79,3 +79,36 @@ def test_request_and_claim_queues_once_and_stamps_every_trigger(config):
     assert config.requested_at == later and config.task_queued_at == first
     much_later = first + timedelta(seconds=61)  # the queued task was lost
     assert lease.request_and_claim(config.pk, "manual", now=much_later, stale_after=60)
+
+
+def test_request_if_queued_stamps_only_while_a_run_is_queued(config):
+    first = timezone.now()
+    configs = SyncConfig.objects.filter(pk=config.pk)
+    assert not lease.request_if_queued(configs, "webhook", now=first, stale_after=60)
+    assert SyncConfig.objects.get(pk=config.pk).requested_at is None  # the caller queues
+    assert lease.request_and_claim_slot(config.pk, "webhook", now=first, stale_after=60)
+    later = first + timedelta(seconds=5)
+    assert lease.request_if_queued(configs, "webhook", now=later, stale_after=60)
+    config.refresh_from_db()
+    assert (config.requested_at, config.requested_trigger) == (later, "webhook")
+    assert config.task_queued_at == first
+    lost = first + timedelta(seconds=61)  # the queued task is presumed lost: queue another
+    assert not lease.request_if_queued(configs, "webhook", now=lost, stale_after=60)
+
+
+def test_request_if_queued_respects_a_narrowed_queryset(config):
+    assert lease.request_and_claim_slot(config.pk, "manual", stale_after=60)
+    disabled = SyncConfig.objects.filter(pk=config.pk, is_enabled=True)  # the sync is off
+    stamp = SyncConfig.objects.get(pk=config.pk).requested_at
+    assert not lease.request_if_queued(disabled, "webhook", stale_after=60)
+    assert SyncConfig.objects.get(pk=config.pk).requested_at == stamp
+
+
+def test_request_and_claim_slot_records_the_trigger_when_another_caller_won(config):
+    first = timezone.now()
+    assert lease.request_and_claim_slot(config.pk, "webhook", now=first, stale_after=60)
+    later = first + timedelta(seconds=1)
+    assert not lease.request_and_claim_slot(config.pk, "schedule", now=later, stale_after=60)
+    config.refresh_from_db()
+    assert (config.requested_at, config.requested_trigger) == (later, "schedule")
+    assert config.task_queued_at == first

@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from django_q.models import OrmQ
 
 from apps.connections.models import ConnectionState
 from apps.sandbox.services import outbound
@@ -137,3 +138,25 @@ def test_a_run_refused_for_good_is_not_retried_in_a_loop(shop, catalog):
     shop.vk.token.save()
     tasks.run_sync_for_user(shop.user.pk, "manual")
     assert not Schedule.objects.filter(name__startswith="sync-retry-").exists()
+
+
+def test_a_webhook_while_a_run_is_queued_is_one_update_and_queues_nothing(
+    merchant, django_assert_num_queries
+):
+    config = SyncConfig.objects.create(user=merchant, is_enabled=True,
+                                       task_queued_at=timezone.now())
+    with django_assert_num_queries(1):
+        assert not tasks.request_sync(merchant.pk, SyncJob.Trigger.WEBHOOK, if_enabled=True)
+    config.refresh_from_db()
+    assert config.requested_trigger == SyncJob.Trigger.WEBHOOK and config.requested_at
+    assert not OrmQ.objects.exists() and not SyncJob.objects.exists()
+
+
+def test_a_webhook_for_a_disabled_or_paused_sync_stamps_nothing(merchant):
+    queued = timezone.now()
+    config = SyncConfig.objects.create(user=merchant, is_enabled=False, task_queued_at=queued)
+    assert not tasks.request_sync(merchant.pk, SyncJob.Trigger.WEBHOOK, if_enabled=True)
+    SyncConfig.objects.filter(pk=config.pk).update(is_enabled=True, paused_reason="failures")
+    assert not tasks.request_sync(merchant.pk, SyncJob.Trigger.WEBHOOK, if_enabled=True)
+    config.refresh_from_db()
+    assert config.requested_at is None and config.task_queued_at == queued
