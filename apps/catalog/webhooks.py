@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -30,7 +31,12 @@ logger = logging.getLogger(__name__)
 HANDLED_TYPES = {"ProductEvent", "ProductGroupEvent", "StoreEvent"}
 MAX_BODY_BYTES = 1024 * 1024
 MAX_DELIVERY_ID = WebhookEvent._meta.get_field("delivery_id").max_length
-
+UNKNOWN_MERCHANT = {"status": "ignored", "reason": "unknown merchant"}
+# Evotor user id → EvoSync user id, as this process last found it. Every delivery checks the
+# link again in the INSERT that records it (_record), so a disconnection or a relink to another
+# account is seen at the next delivery; the cache only spares the separate lookup.
+_merchants: dict[str, int] = {}
+MERCHANTS_CACHED = 10_000
 
 def _error(status: int, code: int, reason: str) -> JsonResponse:
     return JsonResponse({"errors": [{"code": code, "reason": reason}]}, status=status)
@@ -88,31 +94,91 @@ def evotor_events(request: HttpRequest) -> JsonResponse:
     event_type, payload = envelope.get("type"), envelope["payload"]
     if event_type not in HANDLED_TYPES:
         return JsonResponse({"status": "ignored", "reason": "event type not handled"})
-    connection = _merchant_connection(payload.get("user_id"))
-    if connection is None:
-        return JsonResponse({"status": "ignored", "reason": "unknown merchant"})
+    evotor_user_id = payload.get("user_id")
+    user_id = merchant_user_id(evotor_user_id)
+    if user_id is None:
+        return JsonResponse(UNKNOWN_MERCHANT)
     delivery = _delivery_id(request, envelope)
     if not delivery:
         return _error(400, 2002, "no delivery id")
-    return _record_and_apply(connection.user_id, delivery, envelope)
+    response = _record_and_apply(evotor_user_id, user_id, delivery, envelope)
+    if response is None:  # the link changed since this process looked it up: look again
+        _merchants.pop(evotor_user_id, None)
+        user_id = merchant_user_id(evotor_user_id)
+        if user_id is not None:
+            response = _record_and_apply(evotor_user_id, user_id, delivery, envelope)
+    return response or JsonResponse(UNKNOWN_MERCHANT)
 
 
-def _merchant_connection(evotor_user_id: Any) -> EvotorConnection | None:
+def merchant_user_id(evotor_user_id: Any) -> int | None:
+    """The EvoSync user linked to this Evotor account, None for a merchant we do not know.
+
+    A known merchant is remembered by this process (the link is checked again when the delivery
+    is recorded); an unknown one is looked up every time, so that the first deliveries after
+    linking are never ignored.
+    """
     if not isinstance(evotor_user_id, str) or not evotor_user_id:
         return None
-    return EvotorConnection.objects.filter(
-        evotor_user_id=evotor_user_id, user__isnull=False
-    ).first()
+    user_id = _merchants.get(evotor_user_id)
+    if user_id is not None:
+        return user_id
+    user_id = (
+        EvotorConnection.objects.filter(evotor_user_id=evotor_user_id, user__isnull=False)
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    if user_id is not None:
+        if len(_merchants) >= MERCHANTS_CACHED:
+            _merchants.clear()
+        _merchants[evotor_user_id] = user_id
+    return user_id
 
 
-def _record_and_apply(user_id: int, delivery: str, envelope: dict) -> JsonResponse:
+@cache
+def _record_statement(vendor: str) -> tuple[str, tuple]:
+    """INSERT of a WebhookEvent row whose user is taken from the Evotor connection, only if that
+    connection still links the Evotor account to the user we expect; and the fields it writes.
+
+    ``vendor`` keys the quoting. Written out rather than through the ORM: the ORM has no
+    INSERT … SELECT, and this statement runs for every delivery.
+    """
+    quote, event, link = connection.ops.quote_name, WebhookEvent._meta, EvotorConnection._meta
+    fields = tuple(f for f in event.concrete_fields if not f.primary_key and f.name != "user")
+    columns = ", ".join(quote(f.column) for f in (*fields, event.get_field("user")))
+    values = ", ".join("%s" for _ in fields)
+    linked_user = quote(link.get_field("user").column)
+    linked = f"{quote(link.get_field('evotor_user_id').column)} = %s AND {linked_user} = %s"
+    # Names from the models' metadata, every value a parameter (hence the noqa: S608).
+    sql = (
+        f"INSERT INTO {quote(event.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT {values}, {linked_user} FROM {quote(link.db_table)} WHERE {linked}"
+    )
+    return sql, fields
+
+
+def _record(event: WebhookEvent, evotor_user_id: str) -> bool:
+    """Store ``event`` for ``event.user_id`` if the Evotor account is linked to that user.
+
+    False when it is not (anymore): nothing stored. A redelivery raises IntegrityError.
+    """
+    sql, fields = _record_statement(connection.vendor)
+    params = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, evotor_user_id, event.user_id])
+        return cursor.rowcount == 1
+
+
+def _record_and_apply(
+    evotor_user_id: str, user_id: int, delivery: str, envelope: dict
+) -> JsonResponse | None:
+    """None when the Evotor account is not linked to ``user_id`` (anymore): nothing stored."""
     event_type, action = envelope["type"], str(envelope.get("action") or "")
     try:
         # The row and the change commit together (a BadEvent rolls both back), so the row
         # can say "processed" from the start: one UPDATE less per delivery.
         with transaction.atomic():
             now = timezone.now()
-            WebhookEvent.objects.create(
+            event = WebhookEvent(
                 source=WebhookEvent.Source.EVOTOR_HOOK,
                 delivery_id=delivery,
                 event_type=f"{event_type}.{action}"[:64],
@@ -121,6 +187,8 @@ def _record_and_apply(user_id: int, delivery: str, envelope: dict) -> JsonRespon
                 received_at=now,
                 processed_at=now,
             )
+            if not _record(event, evotor_user_id):
+                return None
             apply_event(user_id, event_type, action, envelope["payload"])
     except IntegrityError:
         return JsonResponse({"status": "duplicate"})

@@ -9,12 +9,15 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from apps.catalog import webhooks
 from apps.catalog.models import Product, ProductGroup, Store
 from apps.catalog.signals import catalog_changed
 from apps.catalog.tests.evotor_fake import USER, product, store
-from apps.connections.models import WebhookEvent
+from apps.connections.models import ConnectionState, EvotorConnection, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +29,14 @@ URL = "/api/v2/evotor/events"
 @pytest.fixture(autouse=True)
 def hook_secret(settings):
     settings.EVOTOR_HOOK_SECRET = SECRET
+
+
+@pytest.fixture(autouse=True)
+def no_remembered_merchants():
+    """The view remembers merchants per process; every test starts with none remembered."""
+    webhooks._merchants.clear()
+    yield
+    webhooks._merchants.clear()
 
 
 def sign(body: bytes, secret: str = SECRET) -> str:
@@ -293,3 +304,130 @@ def test_an_event_id_that_is_not_a_string_is_no_delivery_id(linked, event_id):
 def test_a_long_delivery_id_is_cut_to_the_column(linked):
     assert deliver(event(), delivery="д" * 300).status_code == 200
     assert WebhookEvent.objects.get().delivery_id == "д" * 128
+
+
+# --- the hot path: what a delivery costs, and the cases it hands over to the full path --------
+
+
+def _statements(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries
+            if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+
+
+def test_a_change_to_a_cached_product_is_one_insert_and_one_update(linked, merchant):
+    assert deliver(event(price=10), delivery="first").json()["status"] == "applied"
+    later = "2026-11-05T10:00:00.000+0000"
+    with CaptureQueriesContext(connection) as queries:
+        response = deliver(event(price=20, updated_at=later, delivery="second"),
+                           delivery="second")
+    assert response.json() == {"status": "applied"}
+    statements = _statements(queries)
+    # No merchant lookup, staleness check or store lookup of their own: the INSERT checks the
+    # merchant's link, the UPDATE the store and the version.
+    assert len(statements) == 2, statements
+    assert statements[0].startswith("INSERT") and "webhookevent" in statements[0]
+    assert statements[1].startswith("UPDATE") and "catalog_product" in statements[1]
+    assert Product.objects.get(user=merchant).price == Decimal("20")
+    assert WebhookEvent.objects.count() == 2
+
+
+def test_an_update_with_the_cached_version_is_applied(linked, merchant):
+    # As before the one-statement path: only a *newer* cached version makes an event stale.
+    deliver(event(price=10), delivery="a")
+    assert deliver(event(price=11, delivery="b"), delivery="b").json()["status"] == "applied"
+    assert Product.objects.get().price == Decimal("11")
+
+
+def test_an_update_without_updated_at_is_applied(linked, merchant):
+    deliver(event(price=10), delivery="a")
+    deliver(event(price=12, updated_at=..., delivery="b"), delivery="b")
+    item = Product.objects.get()
+    assert item.price == Decimal("12") and item.evotor_updated_at is None
+
+
+def test_a_product_reported_in_another_store_moves_there(linked, merchant):
+    deliver(event(price=10), delivery="a")
+    other = store(2)["id"]
+    moved = event(price=15, updated_at="2026-11-05T10:00:00.000+0000", delivery="b")
+    moved["payload"]["store_id"] = other
+    assert deliver(moved, delivery="b").json()["status"] == "applied"
+    item = Product.objects.get(user=merchant)
+    assert item.store.evotor_id == other and item.price == Decimal("15")
+
+
+def test_a_stale_change_leaves_every_column_as_it_was(linked, merchant):
+    deliver(event(price=200, name="Новое", updated_at="2026-11-02T10:00:00.000+0000"),
+            delivery="new")
+    response = deliver(event(price=100, name="Старое", updated_at="2026-11-01T10:00:00.000+0000",
+                             delivery="old"), delivery="old")
+    assert response.json()["status"] == "applied"  # recorded; the cache keeps the newer one
+    item = Product.objects.get()
+    assert (item.price, item.name) == (Decimal("200"), "Новое")
+
+
+def test_the_change_is_announced_once_per_applied_delivery(
+    linked, merchant, django_capture_on_commit_callbacks
+):
+    seen = []
+
+    def receiver(sender, user_id, product_ids, **kwargs):
+        seen.append(product_ids)
+
+    catalog_changed.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            deliver(event(price=1), delivery="a")
+            deliver(event(price=2, updated_at="2026-11-05T10:00:00.000+0000", delivery="b"),
+                    delivery="b")
+            deliver(event(price=2, updated_at="2026-11-05T10:00:00.000+0000", delivery="b"),
+                    delivery="b")  # a redelivery: no second announcement
+            deliver(event(price=0, updated_at="2026-10-01T10:00:00.000+0000", delivery="c"),
+                    delivery="c")  # stale: recorded, nothing changed, nothing announced
+    finally:
+        catalog_changed.disconnect(receiver)
+    assert seen == [[product(STORE_ID, 7)["id"]]] * 2
+
+
+# --- the merchant: remembered per process, but every delivery checks the link ---------------
+
+
+def test_a_merchant_who_disconnected_is_ignored_at_the_next_delivery(linked, merchant):
+    assert deliver(event(), delivery="a").json()["status"] == "applied"
+    linked.delete()
+    response = deliver(event(price=1, delivery="b"), delivery="b")
+    assert response.status_code == 200 and response.json()["status"] == "ignored"
+    assert list(WebhookEvent.objects.values_list("delivery_id", flat=True)) == ["a"]
+
+
+def test_an_evotor_account_relinked_to_another_merchant_is_recorded_for_the_new_one(
+    linked, merchant, other_merchant
+):
+    assert deliver(event(price=1), delivery="a").json()["status"] == "applied"
+    EvotorConnection.objects.filter(pk=linked.pk).update(user=other_merchant)
+    later = "2026-11-05T10:00:00.000+0000"
+    response = deliver(event(price=2, updated_at=later, delivery="b"), delivery="b")
+    assert response.json()["status"] == "applied"
+    assert WebhookEvent.objects.get(delivery_id="b").user_id == other_merchant.pk
+    assert Product.objects.get(user=other_merchant).price == Decimal("2")
+    assert Product.objects.get(user=merchant).price == Decimal("1")
+
+
+def test_an_account_deleted_and_relinked_does_not_turn_deliveries_into_duplicates(
+    merchant, other_merchant
+):
+    first = EvotorConnection.objects.create(user=merchant, evotor_user_id=USER,
+                                            state=ConnectionState.ONLINE)
+    assert deliver(event(), delivery="a").json()["status"] == "applied"
+    first.delete()
+    merchant.delete()  # the remembered user id now names no one
+    EvotorConnection.objects.create(user=other_merchant, evotor_user_id=USER,
+                                    state=ConnectionState.ONLINE)
+    assert deliver(event(price=3, delivery="b"), delivery="b").json()["status"] == "applied"
+    assert WebhookEvent.objects.get(delivery_id="b").user_id == other_merchant.pk
+
+
+def test_a_merchant_linked_after_an_ignored_delivery_is_seen_at_once(merchant):
+    assert deliver(event(), delivery="a").json()["status"] == "ignored"  # not linked yet
+    EvotorConnection.objects.create(user=merchant, evotor_user_id=USER,
+                                    state=ConnectionState.ONLINE)
+    assert deliver(event(delivery="b"), delivery="b").json()["status"] == "applied"
