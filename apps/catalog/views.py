@@ -12,7 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.catalog import words
-from apps.catalog.browse import ProductFilterForm, catalog_view, group_tree, refresh_status
+from apps.catalog.browse import (
+    ProductFilterForm,
+    catalog_view,
+    group_tree,
+    page_rows,
+    refresh_status,
+)
 from apps.catalog.export import csv_lines
 from apps.catalog.models import Product, ProductGroup
 from apps.catalog.services import RefreshSkipped, usable_connection
@@ -44,7 +50,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
     form, data = _filters(request)
     view = catalog_view(request.user, data)
     page = Paginator(view.products, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
+    page.object_list = page_rows(view, page)
     query = request.GET.copy()
     query.pop("page", None)
     evotor, _vk = connections_of(request.user)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -244,3 +245,36 @@ def test_refresh_on_a_revoked_connection_says_it_is_revoked(signed_in, merchant)
 
 def test_favicon_is_linked(signed_in):
     assert "img/favicon.svg" in signed_in.get("/catalog").content.decode()
+
+
+def test_rows_of_a_removed_store_still_name_it(signed_in, merchant, shop):
+    """The page's rows take their store from the sidebar's (live) stores; a removed store's
+    products, listed with "show removed", have theirs read for them."""
+    gone = baker.make(Store, user=merchant, evotor_id="S0", name="Закрытый магазин",
+                      removed_at=timezone.now())
+    baker.make(Product, user=merchant, store=gone, name="Квас", price=Decimal(60),
+               evotor_id="P-kvas", search_text="квас", removed_at=timezone.now())
+    response = signed_in.get("/catalog", {"removed": "on"})
+    stores = {p.name: p.store.name for p in response.context["page"]}
+    assert stores == {"Квас": "Закрытый магазин", "Латте большой": "Магазин на Ленина",
+                      "Сок яблочный": "Магазин на Ленина", "Хлеб": "Магазин на Ленина"}
+    assert "Закрытый магазин" in response.content.decode()
+
+
+def test_a_search_finding_nothing_shows_an_empty_page(signed_in, shop):
+    response = signed_in.get("/catalog", {"q": "нет такого"})
+    assert names(response) == [] and response.status_code == 200
+
+
+def test_the_refresh_status_reads_the_lease_with_the_runs(merchant):
+    from apps.catalog.browse import refresh_status
+    from apps.catalog.models import RefreshLease
+
+    assert refresh_status(merchant).running is False  # no runs: the lease on its own
+    baker.make(CatalogRefresh, user=merchant, status=CatalogRefresh.Status.SUCCESS)
+    RefreshLease.objects.create(user=merchant, owner="w1",
+                                expires_at=timezone.now() + timedelta(minutes=5))
+    assert refresh_status(merchant).running is True
+    RefreshLease.objects.filter(user=merchant).update(
+        expires_at=timezone.now() - timedelta(seconds=1))
+    assert refresh_status(merchant).running is False  # its holder died
