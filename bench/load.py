@@ -35,6 +35,7 @@ import http.client
 import json
 import os
 import random
+import resource
 import secrets
 import shutil
 import signal
@@ -68,6 +69,8 @@ REDELIVERY_SHARE = 0.10
 BARS = {
     "webhook_rps": 300.0,
     "webhook_p99_ms": 100.0,
+    # Statements for one steady-state delivery (BEGIN and COMMIT included), counted in-process.
+    "webhook_statements": 5,
     "catalog_p95_ms": 150.0,
     "catalog_queries": 15,
 }
@@ -131,14 +134,80 @@ def wrk_binary() -> str:
 
 def run_wrk(script: Path, port: int, *, threads: int, connections: int, seconds: int,
             args: list[str]) -> dict:
+    """wrk's figures, plus ``wrk_cpu_s``: the CPU wrk itself used (it shares the cores)."""
     command = [wrk_binary(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout",
                "10s", "-s", str(script), f"http://127.0.0.1:{port}", "--", *args]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120,
                             check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     for line in output.stdout.splitlines():
         if line.startswith("BENCH "):
-            return json.loads(line[6:])
+            figures = json.loads(line[6:])
+            figures["wrk_cpu_s"] = (after.ru_utime + after.ru_stime
+                                    - before.ru_utime - before.ru_stime)
+            return figures
     raise SystemExit(f"wrk gave no figures:\n{output.stdout}\n{output.stderr}")
+
+
+# --- CPU accounting (Linux /proc; figures are None elsewhere) -------------------------------------
+# CPU seconds do not depend on how busy the machine is the way throughput does: they say what one
+# delivery costs, whoever else shares the cores.
+
+
+def _proc_stat(pid: str) -> list[str] | None:
+    """/proc/<pid>/stat fields from the state on (the name in parentheses may hold spaces)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2:].split()
+
+
+def tree_cpu_seconds(root: int) -> float | None:
+    """CPU of ``root`` and its children: the living ones' own, the reaped ones' through the
+    parent's cutime/cstime (gunicorn replaces a worker every max_requests)."""
+    if not Path("/proc").is_dir():
+        return None
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for entry in Path("/proc").iterdir():
+        fields = _proc_stat(entry.name) if entry.name.isdigit() else None
+        if fields is None or (int(entry.name) != root and int(fields[1]) != root):
+            continue
+        utime, stime, cutime, cstime = (int(value) for value in fields[11:15])
+        total += utime + stime + (cutime + cstime if int(entry.name) == root else 0)
+    return total / ticks
+
+
+def database_server_pid(database_url: str) -> int | None:
+    """The local MariaDB/MySQL server's pid, when the benchmark's database is on this machine."""
+    if not database_url.startswith("mysql") or not Path("/proc").is_dir():
+        return None
+    from urllib.parse import urlsplit
+
+    if (urlsplit(database_url).hostname or "127.0.0.1") not in {"127.0.0.1", "localhost", "::1"}:
+        return None
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() in {"mariadbd",
+                                                                                  "mysqld"}:
+                return int(entry.name)
+        except OSError:
+            continue
+    return None
+
+
+def process_cpu_seconds(pid: int | None) -> float | None:
+    fields = _proc_stat(str(pid)) if pid else None
+    if fields is None:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def per_delivery_ms(before: float | None, after: float | None, requests: int) -> float | None:
+    if before is None or after is None or not requests:
+        return None
+    return round((after - before) * 1000 / requests, 2)
 
 
 def percentiles(figures: dict) -> dict:
@@ -308,8 +377,33 @@ def post(port: int, delivery: Delivery) -> tuple[int, str]:
         connection.close()
 
 
+def delivery_statements(shops) -> tuple[int, int]:
+    """SQL statements (BEGIN and COMMIT included) for one new delivery and one redelivery, sent
+    in-process after the load, when every merchant already has a sync task queued: the steady
+    state of a burst, which is what the load is made of."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    # Two for one merchant: the first warms this process's caches as the load did the server's.
+    warm, fresh = signed_deliveries(shops[:1], 2, random.Random(99))  # noqa: S311 - bench data
+    statements = []
+    for delivery in (warm, fresh, fresh):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(
+                HOOK_PATH, delivery.body, content_type="application/json;charset=UTF-8",
+                HTTP_X_EVOTOR_DELIVERY=delivery.delivery_id,
+                HTTP_X_HUB_SIGNATURE=delivery.signature,
+            )
+        if response.status_code != 200:
+            raise SystemExit(f"in-process delivery answered {response.status_code}")
+        statements.append(len(queries))
+    return statements[1], statements[2]  # the first one warms this process's caches
+
+
 def webhook_load(port: int, workdir: Path, *, quick: bool, merchants: int,
-                 shops) -> Result:
+                 shops, server: subprocess.Popen, database_url: str) -> Result:
     from django_q.models import OrmQ
 
     from apps.connections.models import WebhookEvent
@@ -329,8 +423,13 @@ def webhook_load(port: int, workdir: Path, *, quick: bool, merchants: int,
                 out.write(f"{d.delivery_id}\t{d.signature}\t".encode() + d.body + b"\n")
     script = workdir / "webhook.lua"
     script.write_text(WEBHOOK_LUA)
+    database_pid = database_server_pid(database_url)
+    load_before = os.getloadavg()
+    web_before, db_before = tree_cpu_seconds(server.pid), process_cpu_seconds(database_pid)
     figures = run_wrk(script, port, threads=threads, connections=connections, seconds=seconds,
                       args=[str(prefix), HOOK_PATH])
+    web_after, db_after = tree_cpu_seconds(server.pid), process_cpu_seconds(database_pid)
+    load_after = os.getloadavg()
 
     # Requests wrk issued in the run's last moments may not have reached EvoSync when it
     # stopped: those (and only those: the last few of a thread) are delivered again, as Evotor
@@ -360,6 +459,7 @@ def webhook_load(port: int, workdir: Path, *, quick: bool, merchants: int,
     )
     sync_tasks, most = sum(queued.values()), max(queued.values(), default=0)
     sync_jobs = SyncJob.objects.filter(user_id__in=hook_users).count()
+    statements, statements_redelivered = delivery_statements(shops)
 
     answered = sum(t["answered"] for t in figures["threads"])
     redelivered = sum(t["duplicate"] for t in figures["threads"])
@@ -375,6 +475,16 @@ def webhook_load(port: int, workdir: Path, *, quick: bool, merchants: int,
         "errors": errors, "lost": lost, "resent": len(missing),
         "queued_sync_tasks": sync_tasks, "sync_jobs": sync_jobs,
         "merchants": merchants, "connections": connections, "seconds": seconds,
+        "statements_per_delivery": statements, "statements_per_redelivery": statements_redelivered,
+        # CPU per answered request: EvoSync's gunicorn (master and workers), wrk, and the
+        # database server (shared with whatever else uses it: indicative only).
+        "web_cpu_ms": per_delivery_ms(web_before, web_after, figures["requests"]),
+        "wrk_cpu_ms": per_delivery_ms(0, figures["wrk_cpu_s"], figures["requests"]),
+        "database_cpu_ms": per_delivery_ms(db_before, db_after, figures["requests"]),
+        "load_average": [round(load_before[0], 2), round(load_after[0], 2)],
+        # Workers gunicorn started (max_requests recycling included), from its error log.
+        "workers_booted": (workdir / "gunicorn.log").read_text(errors="replace").count(
+            "Booting worker"),
     }
     enforce = not quick
     result.bar(f"{rps:.0f} deliveries/s < {BARS['webhook_rps']:.0f}",
@@ -388,11 +498,16 @@ def webhook_load(port: int, workdir: Path, *, quick: bool, merchants: int,
     result.bar(f"{lost} deliveries lost", lost == 0)
     result.bar(f"{sync_tasks} queued sync tasks for {merchants} merchants ({most} for one)",
                most <= 1 and sync_jobs == 0)
+    result.bar(f"{statements} SQL statements per delivery > {BARS['webhook_statements']}",
+               statements <= BARS["webhook_statements"])
     result.line = (
         f"webhook: {rps:.0f} deliveries/s, p50 {lat['p50']} ms, p99 {lat['p99']} ms, "
         f"{errors} errors, {answered} answered ({redelivered} redeliveries deduplicated), "
         f"{len(stored)} stored = {len(expected)} distinct, {sync_tasks} sync tasks queued for "
-        f"{merchants} merchants"
+        f"{merchants} merchants; {statements} SQL statements per delivery; CPU per delivery: "
+        f"web {result.figures['web_cpu_ms']} ms, wrk {result.figures['wrk_cpu_ms']} ms, "
+        f"database {result.figures['database_cpu_ms']} ms (shared); load average "
+        f"{load_before[0]:.1f} → {load_after[0]:.1f}"
     )
     return result
 
@@ -570,7 +685,7 @@ def main() -> int:
         server = start_gunicorn(production, port, workdir / "gunicorn.log")
         if shops is not None:
             results.append(webhook_load(port, workdir, quick=args.quick, merchants=merchants,
-                                        shops=shops))
+                                        shops=shops, server=server, database_url=database_url))
         if user is not None:
             results.append(catalog_load(port, workdir, user, catalog_size, quick=args.quick))
     finally:
