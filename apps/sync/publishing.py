@@ -4,8 +4,15 @@ The catalog never imports the sync (docs/architecture.md#apps-and-dependencies):
 ``catalog_page`` with the rows they show, and :func:`states_for_page` answers with the states to
 display, computed by the same pure functions a run uses (``filters.decide``,
 ``transform.build_payload``) over the context a run would load, from the cache and the links only
-(no VK call). ``load`` reads each table once, so the page costs the same number of queries for ten
-products or ten thousand.
+(no VK call). The rows are decided one page at a time: a store's or group's state and a product's
+depend on the filters, stores and groups, never on the other products.
+
+The heading's count of what will be published is the one figure that needs every product: it is
+computed by the same functions over the whole catalog (:func:`count_published`), then remembered
+under a fingerprint of everything it depends on (:func:`catalog_counts`): the decision columns of
+every product, hashed and folded in SQL, the stores, groups, filters and sync settings. Any change
+to one of them is a new fingerprint, so a count is never stale, whoever changed what (a refresh, a
+webhook, a filter, the settings, a script) and without anyone having to invalidate anything.
 
 The include / exclude / inherit buttons post to the views at the end of this module
 (apps/sync/publishing_urls.py); they write ``SyncFilter`` rows of the merchant's own objects.
@@ -13,21 +20,29 @@ The include / exclude / inherit buttons post to the views at the end of this mod
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.db import DatabaseCache
+from django.db import connections, transaction
+from django.db.models import BigIntegerField, Case, CharField, Count, F, Func, Q, Value, When
+from django.db.models.functions import SHA1, Cast, Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from apps.catalog.browse import ProductFilterForm, catalog_view
@@ -60,23 +75,27 @@ TONES = {
 _SYNTHETIC = "\x00"  # prefix of the stand-in products that tell a store's or group's state
 
 
+_REASON_TEXTS = {
+    R.PUBLISHED: gettext_lazy("will be published"),
+    R.STORE_NOT_CHOSEN: gettext_lazy("another store feeds the community"),
+    R.EXCLUDED_STORE: gettext_lazy("excluded with the store «%(name)s»"),
+    R.EXCLUDED_GROUP: gettext_lazy("excluded by the group «%(name)s»"),
+    R.EXCLUDED_PRODUCT: gettext_lazy("excluded"),
+    R.NOT_INCLUDED: gettext_lazy("not chosen (only what is included is published)"),
+    R.REMOVED: gettext_lazy("deleted in Evotor"),
+    R.NOT_FOR_SALE: gettext_lazy("not for sale"),
+    R.OUT_OF_STOCK: gettext_lazy("out of stock"),
+    R.NO_PRICE: gettext_lazy("no price"),
+    R.PRICE_TOO_HIGH: gettext_lazy("price too high for VK"),
+    R.NO_NAME: gettext_lazy("no name"),
+}
+_NAMING = frozenset({R.EXCLUDED_STORE, R.EXCLUDED_GROUP})  # the texts that name the filter
+
+
 def reason_text(reason: core.Reason, by_name: str = "") -> str:
-    """A decision's reason as the merchant reads it (translated now)."""
-    texts = {
-        R.PUBLISHED: _("will be published"),
-        R.STORE_NOT_CHOSEN: _("another store feeds the community"),
-        R.EXCLUDED_STORE: _("excluded with the store «%(name)s»") % {"name": by_name},
-        R.EXCLUDED_GROUP: _("excluded by the group «%(name)s»") % {"name": by_name},
-        R.EXCLUDED_PRODUCT: _("excluded"),
-        R.NOT_INCLUDED: _("not chosen (only what is included is published)"),
-        R.REMOVED: _("deleted in Evotor"),
-        R.NOT_FOR_SALE: _("not for sale"),
-        R.OUT_OF_STOCK: _("out of stock"),
-        R.NO_PRICE: _("no price"),
-        R.PRICE_TOO_HIGH: _("price too high for VK"),
-        R.NO_NAME: _("no name"),
-    }
-    return texts[reason]
+    """A decision's reason as the merchant reads it (translated now: one lookup per row)."""
+    text = str(_REASON_TEXTS[reason])
+    return text % {"name": by_name} if reason in _NAMING else text
 
 
 @dataclass
@@ -111,15 +130,36 @@ class RowState:
 
 @dataclass
 class PageStates:
-    """The answer to ``catalog_page``: counts for the heading, where the buttons post."""
+    """The answer to ``catalog_page``: counts for the heading, where the buttons post.
 
-    published_count: int
-    total_count: int
+    The counts are computed when a template first reads them (the product page shows none)."""
+
     enabled: bool
     filter_url: str
     bulk_url: str
     vk_group_id: int | None = None
     rows: dict[int, RowState] = field(default_factory=dict)  # product pk → state
+    counter: Callable[[], CatalogCounts] | None = field(default=None, repr=False)
+
+    @cached_property
+    def counts(self) -> CatalogCounts:
+        return self.counter() if self.counter is not None else CatalogCounts(0, 0)
+
+    @property
+    def published_count(self) -> int:
+        return self.counts.published
+
+    @property
+    def total_count(self) -> int:
+        return self.counts.total
+
+
+@dataclass(frozen=True)
+class CatalogCounts:
+    """The heading: how many live products will be published, of how many."""
+
+    published: int
+    total: int
 
 
 # --- computing --------------------------------------------------------------------------------
@@ -185,10 +225,11 @@ def states_for_page(
     groups: Sequence[ProductGroup] = (),
 ) -> PageStates:
     """States for the rows a catalog page shows (annotated on them as ``.publishing``) and the
-    heading's counts over the whole catalog."""
+    heading's counts over the whole catalog. Only the page's products are decided here: the
+    count comes from :func:`catalog_counts`."""
     config = _config(user)
     group_id = _vk_group(user)
-    base = decision_context(config, stores)
+    base = decision_context(config, stores, products=[core_product(p) for p in products])
     store_ids = {s.pk: s.evotor_id for s in stores}
     store_ids.update({p.store_id: p.store.evotor_id for p in products})
     stand_ins = _stand_ins(stores, groups, store_ids)
@@ -208,12 +249,11 @@ def states_for_page(
         ).only("evotor_product_id", "state", "vk_item_id", "last_error_code")
     } if products else {}
     page = PageStates(
-        published_count=sum(1 for r in outcomes.values() if r is R.PUBLISHED),
-        total_count=sum(1 for p in base.products if not p.removed),
         enabled=config.is_enabled,
         filter_url=reverse("publishing:filter"),
         bulk_url=reverse("publishing:bulk"),
         vk_group_id=group_id,
+        counter=lambda: catalog_counts(config, base),
     )
     modes, names = _modes(ctx), _names(ctx)
     for product in products:
@@ -229,17 +269,31 @@ def states_for_page(
 
 
 # What a decision and an outcome read of a product (outcome() needs no description, image or
-# modifications): a 10,000-product catalog is counted on every page view.
+# modifications).
 DECISION_COLUMNS = (
     "evotor_id", "store__evotor_id", "name", "price", "group_evotor_id", "quantity", "type",
     "allow_to_sell", "removed_at",
 )
 
 
-def decision_context(config: SyncConfig, stores: Sequence[Store] = ()) -> core.SyncContext:
-    """The context ``filters.decide`` and :func:`outcome` need, light: products with
-    DECISION_COLUMNS only, no links, no VK. ``stores``: the merchant's live stores when the
-    caller has read them all (the catalog page has), else they are read here."""
+def core_product(product: Product) -> core.Product:
+    """A cached product (its store selected) as the decision reads it: DECISION_COLUMNS."""
+    return core.Product(
+        id=product.evotor_id, store_id=product.store.evotor_id, name=product.name,
+        price=product.price, group_id=product.group_evotor_id or None, quantity=product.quantity,
+        type=product.type, allow_to_sell=product.allow_to_sell,
+        removed=product.removed_at is not None,
+    )
+
+
+def decision_context(
+    config: SyncConfig, stores: Sequence[Store] = (),
+    products: Sequence[core.Product] | None = None,
+) -> core.SyncContext:
+    """The context ``filters.decide`` and :func:`outcome` need, light: no links, no VK.
+    ``stores``: the merchant's live stores when the caller has read them all (the catalog page
+    has), else they are read here. ``products``: the ones to decide; None reads every product
+    of the merchant (DECISION_COLUMNS only)."""
     rows = stores or Store.objects.filter(user_id=config.user_id, removed_at__isnull=True)
     core_stores = tuple(core.Store(s.evotor_id, s.name) for s in rows)
     groups = tuple(
@@ -248,17 +302,181 @@ def decision_context(config: SyncConfig, stores: Sequence[Store] = ()) -> core.S
             user_id=config.user_id
         ).values_list("evotor_id", "name", "store__evotor_id", "parent_evotor_id", "removed_at")
     )
-    products = tuple(
-        core.Product(id=evotor_id, store_id=store_id, name=name, price=price,
-                     group_id=group_id or None, quantity=quantity, type=kind,
-                     allow_to_sell=allow, removed=removed_at is not None)
-        for evotor_id, store_id, name, price, group_id, quantity, kind, allow, removed_at
-        in Product.objects.filter(user_id=config.user_id).values_list(*DECISION_COLUMNS)
-    )
+    if products is None:
+        products = tuple(_core_products(
+            Product.objects.filter(user_id=config.user_id).order_by()
+            .values_list(*DECISION_COLUMNS)
+        ))
     return core.SyncContext(
-        settings=settings_of(config), stores=core_stores, groups=groups, products=products,
-        filters=filters_of(config), links=(), albums=(), vk_items=None, now=timezone.now(),
+        settings=settings_of(config), stores=core_stores, groups=groups,
+        products=tuple(products), filters=filters_of(config), links=(), albums=(),
+        vk_items=None, now=timezone.now(),
     )
+
+
+def _core_products(rows: Iterable[tuple]) -> Iterable[core.Product]:
+    """DECISION_COLUMNS tuples (and anything after them) → core products."""
+    for row in rows:
+        evotor_id, store_id, name, price, group_id, quantity, kind, allow, removed_at = row[:9]
+        yield core.Product(id=evotor_id, store_id=store_id, name=name, price=price,
+                           group_id=group_id or None, quantity=quantity, type=kind,
+                           allow_to_sell=allow, removed=removed_at is not None)
+
+
+# --- the heading's counts -----------------------------------------------------------------------
+#
+# Deciding 10,000 products costs a page view a quarter of a second, for a figure that changes
+# only when the catalog, the filters or the settings do. So the count is kept under a key made of
+# everything count_published() reads: the stores, groups, filters and settings (in memory: the
+# page has read them to decide its rows) and a fingerprint of the products' decision columns,
+# which the database computes in one aggregate (a SHA-1 per row, folded with XOR): no product
+# crosses the wire. A product changed any way at all (a refresh, a webhook, a script, a test)
+# changes the fingerprint; a removed or added one changes the row count too. Nothing needs to be
+# told to invalidate the count, and a key, once computed, is right forever.
+
+COUNTS_SCHEME = 1  # bump when count_published() starts reading something new
+COUNTS_CACHE_SECONDS = 24 * 3600
+_REMEMBERED: dict[str, int] = {}  # this process's own copy: a page view costs no cache call
+_REMEMBER_AT_MOST = 512
+
+
+def _shared_cache() -> BaseCache | None:
+    """Where the processes share counts (Redis in production), or None: a database cache would
+    add up to six queries to the view that computes a count, past the page's bar of 15 (each
+    process then computes a new key once)."""
+    shared = caches[DEFAULT_CACHE_ALIAS]
+    return None if isinstance(shared, DatabaseCache) else shared
+
+
+class _Joined(Func):
+    """The row's decision columns as one string, "|" between them (no argument is NULL)."""
+
+    output_field = CharField()
+    template = "(%(expressions)s)"
+    arg_joiner = " || '|' || "
+
+    def as_mysql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="CONCAT_WS",
+                              template="%(function)s('|', %(expressions)s)", arg_joiner=", ",
+                              **extra_context)
+
+
+def _as_text(column: str, null: str = "-"):
+    return Coalesce(Cast(column, output_field=CharField()), Value(null))
+
+
+def _flag(condition: Q):
+    return Case(When(condition, then=Value("1")), default=Value("0"), output_field=CharField())
+
+
+# Everything DECISION_COLUMNS reads, the store by its row (its Evotor id never changes).
+ROW_HASH = SHA1(_Joined(
+    F("evotor_id"), _as_text("store_id"), _as_text("price"), _as_text("quantity"), F("type"),
+    _flag(Q(allow_to_sell=True)), _flag(Q(removed_at__isnull=True)), F("group_evotor_id"),
+    F("name"),
+))
+
+
+class _XorOfHashes(Func):
+    """MariaDB / MySQL: BIT_XOR over rows of the first 64 bits of each row's SHA-1."""
+
+    function = "BIT_XOR"
+    template = "BIT_XOR(CAST(CONV(LEFT(%(expressions)s, 16), 16, 10) AS UNSIGNED))"
+    contains_aggregate = True
+    output_field = BigIntegerField()
+
+
+def _fold(hex_digest: str) -> int:
+    return int(hex_digest[:16], 16)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """The merchant's products as far as the counts are concerned."""
+
+    rows: int
+    live: int  # not removed: the heading's "of N"
+    digest: int  # XOR of the rows' folded ROW_HASH
+
+
+def products_fingerprint(user_id: int) -> Fingerprint:
+    """One aggregate query on MariaDB; elsewhere (SQLite) the hashes are folded here."""
+    mine = Product.objects.filter(user_id=user_id).order_by()
+    if connections[mine.db].vendor == "mysql":
+        got = mine.aggregate(rows=Count("pk"), live=Count("pk", filter=Q(removed_at__isnull=True)),
+                             digest=_XorOfHashes(ROW_HASH))
+        return Fingerprint(got["rows"], got["live"], int(got["digest"] or 0))
+    rows = live = digest = 0
+    for row_hash, removed_at in mine.values_list(ROW_HASH, "removed_at"):
+        rows += 1
+        live += removed_at is None
+        digest ^= _fold(row_hash)
+    return Fingerprint(rows, live, digest)
+
+
+def count_published(ctx: core.SyncContext) -> int:
+    """How many of ``ctx``'s products will be visible in VK after the next run."""
+    decisions = filters.decide(ctx)
+    index = filters.GroupIndex(ctx.groups)
+    store_map = {s.id: s for s in ctx.stores}
+    return sum(
+        1 for p in ctx.products
+        if outcome(p, decisions[p.id], index, store_map, ctx.settings) is R.PUBLISHED
+    )
+
+
+def _canonical(value: Any) -> Any:
+    """One spelling per value: 0 and 0.00 (a new config, a read one) are the same markup."""
+    if isinstance(value, (frozenset, set)):
+        return sorted(value)
+    if isinstance(value, Decimal):
+        return str(value.normalize())
+    return value
+
+
+def counts_key(user_id: int, ctx: core.SyncContext, products: Fingerprint) -> str:
+    """Everything count_published() reads, as one cache key (order-free where order is)."""
+    material = (
+        COUNTS_SCHEME, user_id, products.rows, products.digest,
+        [(f.name, _canonical(getattr(ctx.settings, f.name))) for f in fields(ctx.settings)],
+        sorted((s.id, s.name) for s in ctx.stores),
+        sorted((g.id, g.name, g.store_id, g.parent_id or "", g.removed) for g in ctx.groups),
+        sorted((f.entity_type.value, f.entity_id, f.mode.value) for f in ctx.filters),
+    )
+    digest = hashlib.blake2b(repr(material).encode(), digest_size=20).hexdigest()
+    return f"catalog-published:{user_id}:{digest}"
+
+
+def catalog_counts(config: SyncConfig, ctx: core.SyncContext) -> CatalogCounts:
+    """The heading's counts. ``ctx``: decision_context() of the page (its products unused).
+
+    The fingerprint is read on every view (one query). The published count is computed over the
+    whole catalog only for a key not seen before, from rows read with their own hashes: it is
+    stored under the fingerprint of exactly the rows it was computed from, even when a product
+    changes in between."""
+    products = products_fingerprint(config.user_id)
+    key = counts_key(config.user_id, ctx, products)
+    shared = _shared_cache()
+    published = _REMEMBERED.get(key)
+    if published is None and shared is not None:
+        published = shared.get(key)
+    if published is None:
+        rows = list(
+            Product.objects.filter(user_id=config.user_id).order_by()
+            .values_list(*DECISION_COLUMNS, ROW_HASH)
+        )
+        digest = 0
+        for row in rows:
+            digest ^= _fold(row[-1])
+        products = Fingerprint(len(rows), sum(1 for row in rows if row[8] is None), digest)
+        published = count_published(replace(ctx, products=tuple(_core_products(rows))))
+        key = counts_key(config.user_id, ctx, products)
+        if shared is not None:
+            shared.set(key, published, COUNTS_CACHE_SECONDS)
+    if len(_REMEMBERED) >= _REMEMBER_AT_MOST:
+        _REMEMBERED.clear()
+    _REMEMBERED[key] = published
+    return CatalogCounts(published, products.live)
 
 
 def _config(user) -> SyncConfig:
