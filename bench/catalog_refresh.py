@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -221,6 +222,7 @@ def main() -> int:
              "database": database_url.split("://")[0], "problems": problems}, indent=2
         ))
     print("\n" + ("\n".join(f"MISSED {p}" for p in problems) if problems else "All targets met."))
+    shutil.rmtree(workdir, ignore_errors=True)  # the SQLite file; CI runs this on every push
     return 1 if problems else 0
 
 
