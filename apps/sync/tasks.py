@@ -41,12 +41,12 @@ def request_sync(
 
     While a run is queued (a burst of webhooks: every delivery after the first) this is one
     UPDATE and nothing is enqueued (the queue slot, docs/architecture.md)."""
+    if only is None and lease.request_if_queued(user_id, trigger, enabled_only=if_enabled,
+                                                stale_after=QUEUE_STALE_SECONDS):
+        return False
     configs = SyncConfig.objects.filter(user_id=user_id)
     if if_enabled:
         configs = configs.filter(is_enabled=True, paused_reason="")
-    if only is None and lease.request_if_queued(configs, trigger,
-                                                stale_after=QUEUE_STALE_SECONDS):
-        return False
     config_id = configs.values_list("pk", flat=True).first()
     if config_id is None:
         return False

@@ -82,26 +82,36 @@ def test_request_and_claim_queues_once_and_stamps_every_trigger(config):
 
 
 def test_request_if_queued_stamps_only_while_a_run_is_queued(config):
-    first = timezone.now()
-    configs = SyncConfig.objects.filter(pk=config.pk)
-    assert not lease.request_if_queued(configs, "webhook", now=first, stale_after=60)
+    first, user_id = timezone.now(), config.user_id
+    assert not lease.request_if_queued(user_id, "webhook", now=first, stale_after=60)
     assert SyncConfig.objects.get(pk=config.pk).requested_at is None  # the caller queues
     assert lease.request_and_claim_slot(config.pk, "webhook", now=first, stale_after=60)
     later = first + timedelta(seconds=5)
-    assert lease.request_if_queued(configs, "webhook", now=later, stale_after=60)
+    assert lease.request_if_queued(user_id, "webhook", now=later, stale_after=60)
     config.refresh_from_db()
     assert (config.requested_at, config.requested_trigger) == (later, "webhook")
     assert config.task_queued_at == first
     lost = first + timedelta(seconds=61)  # the queued task is presumed lost: queue another
-    assert not lease.request_if_queued(configs, "webhook", now=lost, stale_after=60)
+    assert not lease.request_if_queued(user_id, "webhook", now=lost, stale_after=60)
 
 
-def test_request_if_queued_respects_a_narrowed_queryset(config):
+@pytest.mark.parametrize("change", [{"is_enabled": False}, {"paused_reason": "failures"}])
+def test_request_if_queued_enabled_only_skips_a_sync_that_is_off_or_paused(config, change):
+    SyncConfig.objects.filter(pk=config.pk).update(is_enabled=True)
     assert lease.request_and_claim_slot(config.pk, "manual", stale_after=60)
-    disabled = SyncConfig.objects.filter(pk=config.pk, is_enabled=True)  # the sync is off
+    assert lease.request_if_queued(config.user_id, "webhook", enabled_only=True, stale_after=60)
+    SyncConfig.objects.filter(pk=config.pk).update(**change)
     stamp = SyncConfig.objects.get(pk=config.pk).requested_at
-    assert not lease.request_if_queued(disabled, "webhook", stale_after=60)
+    assert not lease.request_if_queued(config.user_id, "webhook", enabled_only=True,
+                                       stale_after=60)
     assert SyncConfig.objects.get(pk=config.pk).requested_at == stamp
+
+
+def test_request_if_queued_touches_only_that_merchant(config, other_merchant):
+    other = SyncConfig.objects.create(user=other_merchant)
+    assert lease.request_and_claim_slot(other.pk, "manual", stale_after=60)
+    assert not lease.request_if_queued(config.user_id, "webhook", stale_after=60)
+    assert SyncConfig.objects.get(pk=other.pk).requested_trigger == "manual"
 
 
 def test_request_and_claim_slot_records_the_trigger_when_another_caller_won(config):
