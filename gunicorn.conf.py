@@ -20,3 +20,19 @@ preload_app = True
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+
+
+def when_ready(server):
+    """In the master, after the preload and before the first fork: import the URLconf (every
+    view module) and load the translations, which Django otherwise does at each worker's first
+    request (~45 ms of CPU, while the requests that worker accepted wait)."""
+    if not server.cfg.preload_app:
+        return
+    from django.conf import settings
+    from django.urls import get_resolver
+    from django.utils import translation
+
+    get_resolver().url_patterns  # noqa: B018 - evaluated for its imports
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            pass
