@@ -107,7 +107,11 @@ def fire(index: int, kinds: list[str], user_id: int, products: list[int], site: 
         elif kind == "hourly":
             out.append(("hourly", run_sync_all(), None, None))
         else:
-            product = EvotorProduct.objects.get(pk=products[(index * 7 + n) % len(products)])
+            # Each process changes products of its own: Evotor orders one product's versions
+            # by updated_at, which two processes writing the same sandbox row at once would
+            # not (a write that waited for SQLite's lock lands with the earlier stamp).
+            mine = products[index::PROCESSES]
+            product = EvotorProduct.objects.get(pk=mine[n % len(mine)])
             change_product(product, price=product.price + Decimal(index * 10 + n + 1))
             record = outbound.send_product_event(product, "updated", url=url, secret=HOOK_SECRET,
                                                  delivery=delivery)
@@ -178,8 +182,8 @@ def main() -> int:
             cluster.stop()
             bench.phase("stop")
 
-        # The last price is Evotor's (the sandbox's) now: two processes may change one product
-        # at once, and the later write wins whatever order their webhooks arrived in.
+        # The last price is Evotor's (the sandbox's) now: a product's last change, whatever
+        # order its webhooks arrived in.
         changed = {product_id for kind, _status, product_id, _price in outcomes if kind == "hook"}
         last_price: dict[str, Decimal] = dict(EvotorProduct.objects.filter(
             store__account=world.account, evotor_id__in=changed).values_list("evotor_id", "price"))
