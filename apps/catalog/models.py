@@ -114,7 +114,10 @@ class Product(CatalogEntity):
         indexes = [
             models.Index(fields=["user", "store", "group_evotor_id", "name"]),
             models.Index(fields=["user", "name"]),
-            models.Index(fields=["user", "price"]),
+            # The list sorted by price reads the page in index order (no sort of the catalog):
+            # "price" and "-price" both break ties by name (apps/catalog/browse.py SORTS).
+            models.Index(fields=["user", "price", "name"], name="catalog_product_price_sort"),
+            models.Index(fields=["user", "-price", "name"], name="catalog_product_price_desc"),
             models.Index(fields=["user", "evotor_updated_at"]),
         ]
 
