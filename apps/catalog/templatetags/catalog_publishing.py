@@ -1,12 +1,13 @@
-"""The publishing cells of the catalog pages' rows, written in Python.
+"""The publishing cells of the catalog pages' rows, and the sidebar's group tree, written in
+Python.
 
-A store's page shows a state badge and an include / exclude / automatic form for each of its
-groups (hundreds in a large catalog) and for each product of the page. As ``{% include %}``d
-templates these cost ~0.15 ms per row, a third of a 10,000-product store page's time; these
-tags write the same markup for a fraction of that: what is the same on every row (the buttons'
-words, the form's target, the CSRF token) is written once. The objects come from the sync's
-``catalog_page`` answer (apps/sync/publishing.py: ``RowState``, ``VkStatus``), read by attribute
-only: the catalog does not import the sync.
+A store's page shows, for each of its groups (hundreds in a large catalog), a link, a state badge
+and an include / exclude / automatic form, and the cells for each product of the page. As
+``{% include %}``d templates these cost ~0.15 ms per row, half of a 10,000-product store page's
+time; these tags write the same markup for a fraction of that: what is the same on every row (the
+buttons' words, the form's target, the CSRF token) is written once. The objects come from the
+sync's ``catalog_page`` answer (apps/sync/publishing.py: ``RowState``, ``VkStatus``), read by
+attribute only: the catalog does not import the sync.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from html import escape
 from typing import Any
 
 from django import template
+from django.template.defaultfilters import urlencode
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
@@ -113,3 +115,43 @@ def publish_toggle(context: template.Context, kind: str, pk: int, state: Any,
         f'<div class="btn-group btn-group-sm" role="group" aria-label="{label}">'
         f'{_buttons(state.mode)}</div></form>'
     )
+
+
+@register.simple_tag(takes_context=True)
+def group_tree(context: template.Context, nodes: list, store: Any) -> SafeString:
+    """The groups of the chosen store, nested (browse.GroupNode): each a link to its products
+    (bold when chosen), "·" for a modification group, and its publishing cells when the page has
+    ``publishing``."""
+    publishing = context.get("publishing")
+    modification = _e(_("modification group"))
+    store_pk = _e(store.pk)
+    parts: list[str] = []
+
+    def write(level: list) -> None:
+        parts.append('<ul class="list-unstyled ms-2 mb-0">')
+        for node in level:
+            group = node.group
+            state = getattr(group, "publishing", None) if publishing else None
+            chosen = ' class="fw-semibold"' if node.active else ""
+            parts.append(
+                '<li class="catalog-tree-node">'
+                '<div class="d-flex align-items-start justify-content-between gap-1">'
+                '<div class="catalog-tree-label">'
+                f'<a href="?store={store_pk}&amp;group={_e(urlencode(group.evotor_id))}"{chosen}>'
+                f"{_e(group.name)}</a>\n"
+            )
+            if group.is_modification_group:
+                parts.append(f'<span class="text-body-secondary" title="{modification}">·</span>')
+            if state:
+                parts.append(f"\n<div>{publish_state(state)}</div>")
+            parts.append("\n</div>")
+            if state:
+                parts.append(publish_toggle(context, "group", group.pk, state, group.name))
+            parts.append("</div>")
+            if node.children:
+                write(node.children)
+            parts.append("</li>")
+        parts.append("</ul>")
+
+    write(nodes)
+    return SafeString("".join(parts))

@@ -113,3 +113,40 @@ def test_the_tags_load_in_a_template():
     html = template.render(Context({"state": State(mode="exclude"), "name": "Сок",
                                     "publishing": Publishing(), "here": "/catalog"}))
     assert 'data-reason="excluded_group"' in html and 'name="pk" value="5"' in html
+
+
+@dataclass
+class Group:
+    pk: int
+    evotor_id: str
+    name: str
+    is_modification_group: bool = False
+
+
+def test_the_group_tree_nests_links_and_cells():
+    from apps.catalog.browse import GroupNode
+
+    drinks = Group(1, "G 1&2", "Напитки <свежие>", is_modification_group=True)
+    drinks.publishing = State()
+    coffee = Group(2, "G2", "Кофе")
+    coffee.publishing = State(mode="exclude")
+    tree = [GroupNode(drinks, [GroupNode(coffee, [], active=True)])]
+    context = {"publishing": Publishing(), "here": "/catalog", "csrf_token": "tok"}
+    with translation.override("en"):
+        html = Template("{% load catalog_publishing %}{% group_tree tree store %}").render(
+            Context({**context, "tree": tree, "store": Store(pk=9)}))
+    assert html.count('<ul class="list-unstyled ms-2 mb-0">') == 2
+    assert ('<a href="?store=9&amp;group=G%201%262">Напитки &lt;свежие&gt;</a>\n'
+            '<span class="text-body-secondary" title="modification group">·</span>') in html
+    assert '<a href="?store=9&amp;group=G2" class="fw-semibold">Кофе</a>' in html
+    assert html.index("Напитки") < html.index("Кофе") < html.index("</li></ul></li></ul>")
+    assert html.count("publish-toggle") == 2 and html.count("publish-state") == 2
+    assert pressed(html) == ["inherit", "exclude"]
+    bare = Template("{% load catalog_publishing %}{% group_tree tree store %}").render(
+        Context({"tree": tree, "store": Store(pk=9)}))
+    assert "publish-" not in bare and "Кофе" in bare  # no sync answering: links only
+
+
+@dataclass
+class Store:
+    pk: int
