@@ -5,6 +5,7 @@ A constant number of queries whatever the catalog size: one per table, rows read
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -20,12 +21,105 @@ PRODUCT_COLUMNS = (
 )
 
 
+# Every column of a link, read as a tuple: a model instance is made only for the links a run
+# acts on (a no-change run over 10,000 goods acts on none).
+LINK_COLUMNS = tuple(f.attname for f in ProductLink._meta.concrete_fields)
+_LINK_PRODUCT = LINK_COLUMNS.index("evotor_product_id")
+_LINK_ITEM = LINK_COLUMNS.index("vk_item_id")
+
+
+class LinkRows(MutableMapping[str, ProductLink]):
+    """Product id → its ProductLink, made from the row read by :func:`load` when first asked
+    for. :meth:`forget` drops instances a run is done with; asked for again, they are read
+    again (:meth:`require` reads many in one query)."""
+
+    def __init__(self, rows: Iterable[tuple] = (), using: str = "default") -> None:
+        self._rows: dict[str, tuple] = {row[_LINK_PRODUCT]: row for row in rows}
+        self._made: dict[str, ProductLink] = {}
+        # Product id → (user id, community, VK item) of a saved link let go of.
+        self._forgotten: dict[str, tuple[int, int, int | None]] = {}
+        self._using = using
+
+    def __getitem__(self, product_id: str) -> ProductLink:
+        link = self._made.get(product_id)
+        if link is not None:
+            return link
+        row = self._rows.pop(product_id, None)
+        if row is not None:
+            link = ProductLink.from_db(self._using, LINK_COLUMNS, row)
+        elif product_id in self._forgotten:
+            self.require([product_id])
+            return self._made[product_id]
+        else:
+            raise KeyError(product_id)
+        self._made[product_id] = link
+        return link
+
+    def __setitem__(self, product_id: str, link: ProductLink) -> None:
+        self._rows.pop(product_id, None)
+        self._forgotten.pop(product_id, None)
+        self._made[product_id] = link
+
+    def __delitem__(self, product_id: str) -> None:
+        found = False
+        for held in (self._made, self._rows, self._forgotten):
+            found = held.pop(product_id, None) is not None or found
+        if not found:
+            raise KeyError(product_id)
+
+    def __contains__(self, product_id: object) -> bool:
+        return product_id in self._made or product_id in self._rows or (
+            product_id in self._forgotten
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._rows
+        yield from self._made
+        yield from self._forgotten
+
+    def __len__(self) -> int:
+        return len(self._rows) + len(self._made) + len(self._forgotten)
+
+    def item_owners(self) -> dict[int, str]:
+        """VK item id → product id, for every link that knows an item (read, made or not)."""
+        owners = {row[_LINK_ITEM]: pid for pid, row in self._rows.items()
+                  if row[_LINK_ITEM] is not None}
+        owners.update((item_id, pid) for pid, (_u, _g, item_id) in self._forgotten.items()
+                      if item_id is not None)
+        owners.update((link.vk_item_id, pid) for pid, link in self._made.items()
+                      if link.vk_item_id is not None)
+        return owners
+
+    def forget(self, product_ids: Iterable[str]) -> None:
+        """Let go of these (saved) instances: a first sync of 50,000 goods would otherwise
+        hold every link it made."""
+        for pid in product_ids:
+            link = self._made.pop(pid, None)
+            if link is not None:
+                self._forgotten[pid] = (link.user_id, link.vk_group_id, link.vk_item_id)
+
+    def require(self, product_ids: Iterable[str]) -> None:
+        """Read forgotten links back, a thousand per query."""
+        wanted = [pid for pid in dict.fromkeys(product_ids) if pid in self._forgotten]
+        for start in range(0, len(wanted), 1000):
+            chunk = wanted[start : start + 1000]
+            by_owner: dict[tuple[int, int], list[str]] = {}
+            for pid in chunk:
+                user_id, group_id, _item = self._forgotten[pid]
+                by_owner.setdefault((user_id, group_id), []).append(pid)
+            for (user_id, group_id), pids in by_owner.items():
+                for link in ProductLink.objects.using(self._using).filter(
+                    user_id=user_id, vk_group_id=group_id, evotor_product_id__in=pids
+                ):
+                    self[link.evotor_product_id] = link
+
+
 @dataclass
 class Loaded:
     """The context plus the rows the executor records outcomes on."""
 
     ctx: core.SyncContext
-    links: dict[str, ProductLink]
+    links: LinkRows
     albums: dict[str, AlbumLink]
     names: dict[str, str] = field(default_factory=dict)  # product id → name, for error rows
     updated: dict[str, datetime | None] = field(default_factory=dict)  # product id → Evotor time
@@ -112,13 +206,15 @@ def load(
         )
         for g in group_rows
     )
-    links = {
-        link.evotor_product_id: link
-        for link in ProductLink.objects.filter(user_id=config.user_id, vk_group_id=vk_group_id)
-    }
+    link_rows = list(
+        ProductLink.objects.filter(user_id=config.user_id, vk_group_id=vk_group_id)
+        .values_list(*LINK_COLUMNS)
+    )
+    link_images = {row[_LINK_PRODUCT]: row[_LINK_IMAGE] for row in link_rows}
     products, names, updated = [], {}, {}
+    shared: dict[str, str] = {}
     for row in product_rows:
-        product = _product(row, group_data, links.get(row[0]))
+        product = _product(row, group_data, link_images.get(row[0], ""), shared)
         products.append(product)
         names[product.id] = product.name
         updated[product.id] = row[15]
@@ -132,7 +228,7 @@ def load(
         groups=groups,
         products=tuple(products),
         filters=filters_of(config),
-        links=tuple(_link(link) for link in links.values()),
+        links=tuple(_link(row) for row in link_rows),
         albums=tuple(
             core.AlbumLink(a.evotor_group_id, a.vk_album_id, a.title) for a in albums.values()
         ),
@@ -143,41 +239,55 @@ def load(
     rejected = {
         i.id: _rejection(i) for i in vk_items or () if i.reject_info is not None
     }
-    return Loaded(ctx, links, albums, names, updated, rejected)
+    return Loaded(ctx, LinkRows(link_rows), albums, names, updated, rejected)
 
 
-def _product(row: tuple, groups: dict[str, dict], link: ProductLink | None) -> core.Product:
+def _product(
+    row: tuple, groups: dict[str, dict], link_image: str, shared: dict[str, str]
+) -> core.Product:
+    """``shared`` keeps one copy of the strings many products repeat (store, group, measure,
+    type): 50,000 goods would otherwise hold 50,000 copies of each."""
     (evotor_id, store_id, name, price, group_id, quantity, measure, kind, allow, description,
      article, code, removed_at, choices, image_url, _updated) = row
+    one = shared.setdefault
     return core.Product(
         id=evotor_id,
-        store_id=store_id,
+        store_id=one(store_id, store_id),
         name=name,
         price=price,
-        group_id=group_id or None,
+        group_id=one(group_id, group_id) if group_id else None,
         quantity=quantity,
-        measure_name=measure,
-        type=kind,
+        measure_name=one(measure, measure),
+        type=one(kind, kind),
         allow_to_sell=allow,
         description=description,
         article=article,
         code=code,
         removed=removed_at is not None,
         attributes=_attributes(groups, group_id, choices),
-        image_url=image_url or (link.image_url if link else ""),
+        image_url=image_url or link_image or "",
     )
 
 
-def _link(link: ProductLink) -> core.Link:
+_LINK_FIELDS = ("evotor_product_id", "state", "vk_item_id", "payload_hash", "photo_key",
+                "vk_photo_id", "album_group_id", "published")
+_LINK_AT = tuple(LINK_COLUMNS.index(name) for name in _LINK_FIELDS)
+_LINK_IMAGE = LINK_COLUMNS.index("image_url")
+
+
+def _link(row: tuple) -> core.Link:
+    pid, state, item_id, payload_hash, photo_key, photo_id, album, published = (
+        row[i] for i in _LINK_AT
+    )
     return core.Link(
-        product_id=link.evotor_product_id,
-        state=core.LinkState(link.state),
-        vk_item_id=link.vk_item_id,
-        payload_hash=link.payload_hash,
-        photo_key=link.photo_key,
-        vk_photo_id=link.vk_photo_id,
-        album_group_id=link.album_group_id or None,
-        published=link.published or None,
+        product_id=pid,
+        state=core.LinkState(state),
+        vk_item_id=item_id,
+        payload_hash=payload_hash,
+        photo_key=photo_key,
+        vk_photo_id=photo_id,
+        album_group_id=album or None,
+        published=published or None,
     )
 
 

@@ -316,6 +316,7 @@ class Executor:
                 if chunk:
                     batch = [self._edit_call(op, photo_ids.get(op.product_id)) for op in chunk]
                     self._record(chunk, self._run(batch), self._edited)
+            self.loaded.links.forget(op.product_id for op in round_ops)  # all saved
 
     def _edit_call(self, op: core.ItemOp, photo_id: int | None) -> VkCall:
         payload, managed, changes = op.payload, self.settings.managed, set(op.changes)
@@ -371,6 +372,8 @@ class Executor:
                 except TransientError as exc:
                     results = self._after_lost_adds(batch, exc)
                 self._record(chunk, results, self._created)
+            # Saved: a first sync of 50,000 goods need not hold 50,000 links.
+            self.loaded.links.forget(op.product_id for op in round_ops)
 
     def _after_lost_adds(self, batch: list[VkCall], lost: TransientError) -> list[VkCallResult]:
         """The reply to a batch of market.add never came (timeout, 5xx): VK may have created
@@ -644,18 +647,24 @@ class Executor:
         self._remember_albums(done)
 
     def _remember_albums(self, done: list[tuple[str, list[int]]]) -> None:
-        links = []
-        for group_id, item_ids in done:
-            for item_id in item_ids:
-                _from, product_id = self._moves[item_id]
+        joined = [
+            (group_id, self._moves[item_id][1]) for group_id, item_ids in done
+            for item_id in item_ids
+        ]
+        for start in range(0, len(joined), 1000):  # links let go of are read back 1,000 a time
+            chunk = joined[start : start + 1000]
+            self.loaded.links.require(product_id for _group, product_id in chunk)
+            links = []
+            for group_id, product_id in chunk:
                 link = self.loaded.links[product_id]
                 link.album_group_id = group_id
                 link.published = {**link.published, "album_group_id": group_id}
                 link.payload_hash = _rehash(link, self.settings)
                 links.append(link)
-        if links:
-            ProductLink.objects.bulk_update(links, ["album_group_id", "published", "payload_hash"],
-                                            batch_size=500)
+            ProductLink.objects.bulk_update(
+                links, ["album_group_id", "published", "payload_hash"], batch_size=500
+            )
+            self.loaded.links.forget(product_id for _group, product_id in chunk)
 
     # --- moderation ------------------------------------------------------------------------
 
@@ -663,11 +672,7 @@ class Executor:
         """Items VK moderation rejected are failures the merchant must see, every run."""
         if not self.loaded.rejected:
             return
-        by_item = {
-            link.vk_item_id: link.evotor_product_id
-            for link in self.loaded.links.values()
-            if link.vk_item_id is not None
-        }
+        by_item = self.loaded.links.item_owners()
         rows = [
             self._error_row(by_item[item_id], "vk:moderation", reason)
             for item_id, reason in self.loaded.rejected.items()

@@ -40,7 +40,7 @@ class WantKind(enum.Enum):
     INVALID = "invalid"  # wanted but cannot be published: hide what exists, report why
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Want:
     product_id: str
     kind: WantKind
@@ -48,7 +48,7 @@ class Want:
     payload: Payload | None = None  # set for VISIBLE only
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Current:
     """The VK item a product's op acts on, as the links and (if read) VK tell."""
 

@@ -51,7 +51,7 @@ DEFAULT_TEMPLATE = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SyncSettings:
     category_id: int
     markup_percent: Decimal = Decimal(0)  # may be negative (a discount), > -100
@@ -67,13 +67,13 @@ class SyncSettings:
 # --- what Evotor has (from the catalog cache) ------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Store:
     id: str
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Group:
     id: str
     name: str
@@ -82,7 +82,7 @@ class Group:
     removed: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Product:
     id: str  # the Evotor product id; also the VK item's sku
     store_id: str
@@ -118,7 +118,7 @@ class FilterMode(enum.StrEnum):
     EXCLUDE = "exclude"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Filter:
     entity_type: FilterType
     entity_id: str
@@ -137,7 +137,7 @@ class LinkState(enum.StrEnum):
     FAILED = "failed"  # the last attempt failed; vk_item_id tells whether an item exists
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     product_id: str
     state: LinkState
@@ -149,14 +149,14 @@ class Link:
     published: dict | None = None  # the last published values, for "old → new" in previews
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AlbumLink:
     group_id: str  # Evotor group id
     vk_album_id: int | None
     title: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VkItem:
     """A VK item as read back (market.get with_disabled=1)."""
 
@@ -169,7 +169,7 @@ class VkItem:
     album_ids: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SyncContext:
     settings: SyncSettings
     stores: tuple[Store, ...]
@@ -205,7 +205,7 @@ class Reason(enum.StrEnum):
     NO_NAME = "no_name"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The filter verdict for one product; ``by`` names the deciding filter's entity id."""
 
@@ -214,7 +214,7 @@ class Decision:
     by: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Payload:
     """What we want the VK item to show (managed fields only are compared and sent on edits)."""
 
@@ -245,7 +245,7 @@ class Action(enum.StrEnum):
     INVALID = "invalid"  # wanted but cannot be published (reason says why)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemOp:
     action: Action
     product_id: str
@@ -271,7 +271,7 @@ class AlbumAction(enum.StrEnum):
     DELETE = "delete"  # emptied: no published product of the group left
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AlbumOp:
     action: AlbumAction
     group_id: str
