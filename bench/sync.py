@@ -288,7 +288,7 @@ def publish_directly(user) -> int:
             user=user, vk_group_id=group.vk_id, evotor_product_id=op.product_id,
             vk_item_id=ITEM.public(by_sku[op.product_id]), photo_key=op.payload.photo_key,
             album_group_id=op.payload.album_group_id or "", state="published",
-            published=transform.published_values(op.payload),
+            published=transform.published_record(op.payload),
             payload_hash=transform.payload_hash(op.payload, transform.managed_fields(settings)),
             image_url=urls.get(op.product_id, ""), image_checked_at=now, synced_at=now,
         )

@@ -70,7 +70,7 @@ class Tally:
 
 def published_of(payload: core.Payload) -> dict:
     """What the link remembers of a published payload (the differ compares against it)."""
-    return transform.published_values(payload)
+    return transform.published_record(payload)
 
 
 class Executor:

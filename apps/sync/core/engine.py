@@ -52,7 +52,7 @@ def plan_sync(ctx: SyncContext) -> SyncPlan:
     groups = GroupIndex(ctx.groups)
     stores = {store.id: store for store in ctx.stores}
     wants = {
-        pid: _want(pid, chosen.get(pid), groups, stores, ctx)
+        pid: _want(pid, chosen.get(pid), groups, stores, ctx, links.get(pid))
         for pid in sorted(set(chosen) | set(links))
     }
     scope = _in_scope(wants, ctx.only_product_ids)
@@ -92,6 +92,7 @@ def _want(
     groups: GroupIndex,
     stores: Mapping[str, Store],
     ctx: SyncContext,
+    link: Link | None = None,
 ) -> Want:
     """What this product's VK item should be, with the reason when it should not be visible."""
     if chosen is None or chosen[0].removed:
@@ -102,7 +103,8 @@ def _want(
     if not product.allow_to_sell:
         return Want(pid, WantKind.HIDDEN, Reason.NOT_FOR_SALE)
     group = groups.get(product.store_id, product.group_id)
-    built = build_payload(product, group, stores.get(product.store_id), ctx.settings)
+    built = build_payload(product, group, stores.get(product.store_id), ctx.settings,
+                          published=link.published if link is not None else None)
     if isinstance(built, Reason):
         return Want(pid, WantKind.INVALID, built)
     if ctx.settings.out_of_stock is OutOfStock.HIDE and is_out_of_stock(product):

@@ -188,8 +188,12 @@ def _ensure_minimum(text: str, name: str, store_name: str) -> str:
 
 def description(product: Product, store_name: str, price: Decimal, settings: SyncSettings) -> str:
     """The VK description from the merchant's template: no outside links, 10..4000 long."""
-    name = item_name(product)
-    values = {
+    values = _description_values(product, item_name(product), store_name, price)
+    return _render_description(values, settings.description_template)
+
+
+def _description_values(product: Product, name: str, store_name: str, price: Decimal) -> dict:
+    return {
         "name": name,
         "price": format_price(price),
         "measure": unit_suffix(product),
@@ -197,15 +201,43 @@ def description(product: Product, store_name: str, price: Decimal, settings: Syn
         "description": product.description.strip(),
         "store": squash(store_name),
     }
-    rendered = render_template(settings.description_template, values)
-    if values["measure"] and "{measure}" not in settings.description_template:
+
+
+def _render_description(values: dict[str, str], template: str) -> str:
+    rendered = render_template(template, values)
+    if values["measure"] and "{measure}" not in template:
         # Weight goods must say what the price is for, whatever the template forgot.
         rendered += f"\nЦена{values['measure']}"
     text = tidy_lines(strip_links(rendered))
     text = _ensure_minimum(
-        text, tidy_lines(strip_links(name)), tidy_lines(strip_links(values["store"]))
+        text, tidy_lines(strip_links(values["name"])), tidy_lines(strip_links(values["store"]))
     )
     return cut(text, DESCRIPTION_MAX)
+
+
+# Rendering a description is most of a plan's work, and most goods are as they were: a link
+# remembers, next to the published description, a key of that text and what it was rendered
+# from (Link.published[DESCRIPTION_KEY]); when the key still matches, the text is taken as it
+# is. Bump the version whenever _render_description (or text.py) would render differently.
+DESCRIPTION_VERSION = "description-v1"
+DESCRIPTION_KEY = "description_key"
+
+
+def description_key(values: dict[str, str], template: str, text: str) -> str:
+    return _digest([DESCRIPTION_VERSION, template, values, text])
+
+
+def _description_of(
+    values: dict[str, str], template: str, published: dict | None
+) -> tuple[str, str]:
+    """(description, its key): the published text when its key says it is what these values
+    render to, else a fresh rendering."""
+    if published:
+        text, key = published.get("description"), published.get(DESCRIPTION_KEY)
+        if isinstance(text, str) and key and key == description_key(values, template, text):
+            return text, key
+    text = _render_description(values, template)
+    return text, description_key(values, template, text)
 
 
 # --- photo key, hash, payload -----------------------------------------------------------------
@@ -229,6 +261,15 @@ def photo_key(name: str, group_name: str, store_name: str, image_url: str) -> st
     if image_url:
         return _digest(["image-v1", image_url])
     return _digest(["card-v1", name, group_name, store_name])
+
+
+def published_record(payload: Payload) -> dict:
+    """What a link remembers of a published payload: every field's value and the key of its
+    description (see DESCRIPTION_KEY)."""
+    values = published_values(payload)
+    if payload.description_key:
+        values[DESCRIPTION_KEY] = payload.description_key
+    return values
 
 
 def published_values(payload: Payload, fields: frozenset[Field] = ALL_FIELDS) -> dict:
@@ -293,8 +334,10 @@ def build_payload(
     store: Store | None,
     settings: SyncSettings,
     decision: Decision | None = None,
+    published: dict | None = None,
 ) -> Payload | Reason:
-    """The wanted VK item, or the reason it cannot (or must not) be published."""
+    """The wanted VK item, or the reason it cannot (or must not) be published. ``published``:
+    what the product's link last published, whose description is reused when still right."""
     if decision is not None and not decision.included:
         return decision.reason
     price = _checked_price(product, settings)
@@ -306,9 +349,13 @@ def build_payload(
     store_name = store.name if store else ""
     live_group = group if group is not None and not group.removed else None
     zero_stock = settings.out_of_stock is OutOfStock.ZERO and is_out_of_stock(product)
+    text, key = _description_of(
+        _description_values(product, name, store_name, price), settings.description_template,
+        published,
+    )
     return Payload(
         name=name,
-        description=description(product, store_name, price, settings),
+        description=text,
         price=price,
         photo_key=photo_key(name, live_group.name if live_group else "", store_name,
                             product.image_url),
@@ -316,4 +363,5 @@ def build_payload(
         album_group_id=live_group.id
         if live_group and Field.ALBUMS in managed_fields(settings)
         else None,
+        description_key=key,
     )

@@ -224,6 +224,8 @@ class Payload:
     photo_key: str  # hash of what the photo shows; equal keys = same image bytes
     stock_amount: int | None = None  # 0 under OutOfStock.ZERO, else None (not sent)
     album_group_id: str | None = None  # Evotor group whose album should hold it (albums on)
+    # What the description was rendered from (transform.DESCRIPTION_KEY); not a VK field.
+    description_key: str = field(default="", compare=False, repr=False)
 
     def hash(self, managed: frozenset[Field]) -> str:
         from .transform import payload_hash

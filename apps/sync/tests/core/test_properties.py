@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from apps.sync.core.engine import plan_sync
 from apps.sync.core.filters import decide
 from apps.sync.core.text import has_outside_link, squash, vk_length
-from apps.sync.core.transform import description, item_name, managed_fields, published_values
+from apps.sync.core.transform import (
+    DESCRIPTION_KEY,
+    description,
+    item_name,
+    managed_fields,
+    published_values,
+)
 from apps.sync.core.types import (
     ALL_FIELDS,
     Action,
@@ -232,7 +238,9 @@ def _apply_item(world: World, op: ItemOp, settings_: SyncSettings) -> None:
         state=LinkState.PUBLISHED,
         payload_hash=op.payload_hash,
         photo_key=op.payload.photo_key,
-        published={**(link.published or {}), **published_values(op.payload, managed)},
+        # As the executor records it: with the key that lets the next plan reuse the text.
+        published={**(link.published or {}), **published_values(op.payload, managed),
+                   DESCRIPTION_KEY: op.payload.description_key},
         album_group_id=op.payload.album_group_id,
     )
 

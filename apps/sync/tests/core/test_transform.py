@@ -9,12 +9,16 @@ import pytest
 
 from apps.sync.core.text import has_outside_link, vk_length
 from apps.sync.core.transform import (
+    DESCRIPTION_KEY,
     build_payload,
     description,
+    description_key,
     format_price,
     item_name,
     payload_hash,
     photo_key,
+    published_record,
+    published_values,
     vk_price,
 )
 from apps.sync.core.types import (
@@ -262,3 +266,58 @@ def test_build_payload_names_the_album_group_only_with_albums_on() -> None:
     off = build_payload(product(group_id="g1"), shelf, STORE, settings(albums=False))
     assert getattr(on, "album_group_id", None) == "g1"
     assert getattr(off, "album_group_id", "?") is None
+
+
+# --- a published description is reused while what it was rendered from is the same ------------
+
+
+def _built(item, published=None, **overrides):
+    return build_payload(item, None, STORE, settings(**overrides), published=published)
+
+
+def test_a_description_is_taken_from_the_link_when_its_inputs_are_unchanged():
+    item = product(description="Свежий, горячий")
+    first = _built(item)
+    # A text that could not have been rendered here proves it was taken, not rendered again.
+    kept = {**published_record(first), "description": "как опубликовано"}
+    kept[DESCRIPTION_KEY] = description_key(
+        _values(item, first), settings().description_template, "как опубликовано"
+    )
+
+    assert _built(item, kept).description == "как опубликовано"
+    assert _built(item, published_record(first)) == first
+    assert _built(item, published_record(first)).description_key == first.description_key
+
+
+@pytest.mark.parametrize("change", [
+    {"product": {"description": "Другое описание"}},
+    {"product": {"price": D("99.00")}},
+    {"settings": {"description_template": "{name}: {price} ₽ — {description}"}},
+    {"settings": {"markup_percent": D(10)}},
+])
+def test_a_description_is_rendered_again_when_anything_it_shows_changed(change):
+    item = product(description="Свежий, горячий")
+    before = published_record(_built(item))
+    changed = replace(item, **change.get("product", {}))
+
+    again = _built(changed, before, **change.get("settings", {}))
+
+    assert again == _built(changed, None, **change.get("settings", {}))
+    assert again.description == description(
+        changed, STORE.name, again.price, settings(**change.get("settings", {}))
+    )
+
+
+def test_a_published_description_without_its_key_or_edited_since_is_rendered_again():
+    item = product(description="Свежий, горячий")
+    first = _built(item)
+    tampered = {**published_record(first), "description": "изменено в обход"}
+
+    assert _built(item, tampered).description == first.description
+    assert _built(item, published_values(first)).description == first.description
+
+
+def _values(item, payload):
+    from apps.sync.core.transform import _description_values
+
+    return _description_values(item, payload.name, STORE.name, payload.price)
