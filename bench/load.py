@@ -505,9 +505,10 @@ def webhook_load(port: int, workdir: Path, *, quick: bool, merchants: int,
         f"{errors} errors, {answered} answered ({redelivered} redeliveries deduplicated), "
         f"{len(stored)} stored = {len(expected)} distinct, {sync_tasks} sync tasks queued for "
         f"{merchants} merchants; {statements} SQL statements per delivery; CPU per delivery: "
-        f"web {result.figures['web_cpu_ms']} ms, wrk {result.figures['wrk_cpu_ms']} ms, "
-        f"database {result.figures['database_cpu_ms']} ms (shared); load average "
-        f"{load_before[0]:.1f} → {load_after[0]:.1f}"
+        f"web {result.figures['web_cpu_ms']} ms, wrk {result.figures['wrk_cpu_ms']} ms"
+        + (f", database server {result.figures['database_cpu_ms']} ms (shared)"
+           if result.figures["database_cpu_ms"] is not None else "")
+        + f"; load average {load_before[0]:.1f} → {load_after[0]:.1f}"
     )
     return result
 
