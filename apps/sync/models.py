@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.sync.core import types as core
 
@@ -232,13 +233,17 @@ class SyncJob(models.Model):
     """One run: written as running before the work, finished with counts and a reason."""
 
     class Trigger(models.TextChoices):
-        SCHEDULE = "schedule", _("hourly schedule")
-        MANUAL = "manual", _("Sync now")
-        WEBHOOK = "webhook", _("change in Evotor")
-        RETRY = "retry", _("retry of failed items")
-        COMMAND = "command", _("command line")
-        CONTINUATION = "continuation", _("continuation")
-        AUTO_RETRY = "auto_retry", _("automatic retry")
+        # Why the run happened, as a noun for the history ("Manual", not the button's "Sync
+        # now"); a context keeps these apart from the same words used elsewhere.
+        SCHEDULE = "schedule", pgettext_lazy("sync trigger", "Hourly schedule")
+        MANUAL = "manual", pgettext_lazy("sync trigger", "Manual")
+        WEBHOOK = "webhook", pgettext_lazy("sync trigger", "Change in Evotor")
+        ENABLE = "enable", pgettext_lazy("sync trigger", "Sync switched on")
+        RESUME = "resume", pgettext_lazy("sync trigger", "Sync resumed")
+        RETRY = "retry", pgettext_lazy("sync trigger", "Retry of failed items")
+        COMMAND = "command", pgettext_lazy("sync trigger", "Command line")
+        CONTINUATION = "continuation", pgettext_lazy("sync trigger", "Continuation")
+        AUTO_RETRY = "auto_retry", pgettext_lazy("sync trigger", "Retry after a failure")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
