@@ -65,15 +65,25 @@ RUN_REASONS: dict[str, _Pair] = {
 }
 
 
-def run_reason(code: str) -> Explanation | None:
-    """A run's reason code in words; None for no code."""
+# The advice above sends the merchant to the Sync page; on that page it says what to do there.
+ON_SYNC_PAGE: dict[str, Promise] = {
+    "disabled": _("Switch it on with the button above when you are ready."),
+    "paused": _("Fix the cause shown above, then press “Resume”."),
+    "no_category": _("Choose it below, under “VK category”, and save the settings."),
+}
+
+
+def run_reason(code: str, *, on_sync_page: bool = False) -> Explanation | None:
+    """A run's reason code in words; None for no code. ``on_sync_page``: the words are shown
+    on the Sync page itself, so the advice says what to do here instead of naming the page."""
     if not code:
         return None
     pair = RUN_REASONS.get(code)
     if pair is None:
         return Explanation(str(_("The run stopped for a reason EvoSync did not expect.")),
                            str(_RETRY), code)
-    return Explanation(str(pair[0]), str(pair[1]))
+    advice = ON_SYNC_PAGE.get(code) if on_sync_page else None
+    return Explanation(str(pair[0]), str(advice or pair[1]))
 
 
 # --- one product (SyncItemError.code, ProductLink.last_error_code) -------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -24,6 +25,14 @@ log = logging.getLogger(__name__)
 FAILING_AFTER = 2
 FAILING, PAUSED = "failing", "paused"
 EMAILS = {FAILING: "sync_failing", PAUSED: "sync_paused", "": "sync_recovered"}
+
+
+def paused_by_failures(config: SyncConfig) -> bool:
+    """Sync paused itself after too many failed runs (services._after_run), as opposed to a
+    pause for another reason (EvoSync support in the admin), which says nothing of failures."""
+    return config.is_paused and (
+        config.consecutive_failures >= settings.SYNC_MAX_CONSECUTIVE_FAILURES
+    )
 
 
 def incident_of(config: SyncConfig) -> str:

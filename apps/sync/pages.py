@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, npgettext
 
 from apps.accounts.models import User
 from apps.catalog.models import Product, Store
@@ -421,16 +422,61 @@ def failed_product_ids(job: SyncJob) -> list[str]:
 
 
 def duration_text(duration: timedelta | None) -> str:
+    """A run's length as a person says it: "less than a second", "42 s", "2 min 5 s", "1 h 3 min"
+    (the abbreviations do not decline, so no plural forms are needed)."""
     if duration is None:
         return ""
     seconds = max(int(duration.total_seconds()), 0)
+    if seconds == 0:
+        return _("less than a second")
     minutes, seconds = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
     if hours:
-        return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
+        return (_("%(h)d h %(m)d min") if minutes else _("%(h)d h")) % {"h": hours, "m": minutes}
     if minutes:
-        return _("%(m)d min %(s)d s") % {"m": minutes, "s": seconds}
+        return (_("%(m)d min %(s)d s") if seconds else _("%(m)d min")) % {"m": minutes,
+                                                                          "s": seconds}
     return _("%(s)d s") % {"s": seconds}
+
+
+# What a run did, in the order the run page and the history show it: (field, words for a count).
+# Each label agrees with its number ("1 item created", "5 items created"; in Russian «1 товар
+# создан», «2 товара создано», «5 товаров создано»), so it is chosen with ngettext per count.
+RUN_COUNTS = ("created", "updated", "hidden", "deleted", "skipped", "failed")
+
+
+def run_count_label(name: str, count: int) -> str:
+    # A context: "error" alone is a different message elsewhere (a state's name).
+    forms = {
+        "created": npgettext("run count", "item created", "items created", count),
+        "updated": npgettext("run count", "item updated", "items updated", count),
+        "hidden": npgettext("run count", "item hidden", "items hidden", count),
+        "deleted": npgettext("run count", "item deleted", "items deleted", count),
+        "skipped": npgettext("run count", "item skipped", "items skipped", count),
+        "failed": npgettext("run count", "error", "errors", count),
+    }
+    return forms[name]
+
+
+def run_counts(job: SyncJob) -> list[dict]:
+    """The run's counts with their words, for the run page's tiles and the progress JSON."""
+    return [
+        {"name": name, "count": count, "label": run_count_label(name, count)}
+        for name in RUN_COUNTS
+        for count in (getattr(job, f"items_{name}"),)
+    ]
+
+
+def run_summary(job: SyncJob) -> list[tuple[str, bool]]:
+    """The history's line for a run, as (words, is an error) parts: the counts that are not
+    zero ("5 items created", "2 errors"), then, for a run that succeeded plainly, "no errors"
+    (or "nothing changed" when it wrote nothing). A run that stopped has its reason shown
+    beside its status instead."""
+    parts = [(f"{c['count']} {c['label']}", c["name"] == "failed")
+             for c in run_counts(job) if c["count"]]
+    if job.status != SyncJob.Status.SUCCESS or job.error_code:
+        return parts
+    return [*parts, (str(_("no errors")) if parts else str(_("nothing changed")), False)]
 
 
 def progress(job: SyncJob) -> dict:
@@ -445,11 +491,8 @@ def progress(job: SyncJob) -> dict:
         "done": done,
         "total": total,
         "percent": percent,
-        "counts": {
-            "created": job.items_created, "updated": job.items_updated,
-            "hidden": job.items_hidden, "deleted": job.items_deleted,
-            "skipped": job.items_skipped, "failed": job.items_failed,
-        },
+        "counts": {c["name"]: c["count"] for c in run_counts(job)},
+        "labels": {c["name"]: c["label"] for c in run_counts(job)},
     }
 
 
@@ -467,10 +510,27 @@ _TONES = {"create": "success", "update": "primary", "show": "info", "hide": "sec
           "delete": "danger", "invalid": "warning"}
 
 
+def planned_label(action: str, count: int) -> str:
+    """The words under a preview tile's number, agreeing with it («1 товар будет создан»,
+    «5 товаров будет создано»)."""
+    forms = {
+        "create": ngettext("item will be created", "items will be created", count),
+        "update": ngettext("item will be updated", "items will be updated", count),
+        "show": ngettext("item will be shown again", "items will be shown again", count),
+        "hide": ngettext("item will be hidden", "items will be hidden", count),
+        "delete": ngettext("item will be deleted", "items will be deleted", count),
+        "invalid": ngettext("product cannot be published", "products cannot be published",
+                            count),
+    }
+    return forms.get(action) or action_label(action)
+
+
 def count_tiles(counts: dict[str, int]) -> list[dict]:
-    """The preview's counts as tiles, in the order the page lists the actions."""
+    """The preview's counts as tiles, in the order the page lists the actions: ``label`` names
+    the kind (the filter pills), ``count_label`` goes with the number."""
     return [
         {"name": action.value, "label": action_label(action.value),
+         "count_label": planned_label(action.value, counts.get(action.value, 0)),
          "tone": _TONES.get(action.value, "body"), "count": counts.get(action.value, 0)}
         for action in PREVIEW_ACTIONS
     ]

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts import audit
 from apps.connections.vk_link import usable_vk_connection
-from apps.sync import explain, pages, services, tasks
+from apps.sync import explain, notify, pages, services, tasks
 from apps.sync.core import types as core
 from apps.sync.forms import AUDITED_FIELDS, SyncSettingsForm
 from apps.sync.models import SyncConfig, SyncJob
@@ -29,8 +29,8 @@ STATE_FIELDS = ("is_enabled", "confirmed_at", "paused_reason")
 ACTIONS = frozenset(action.value for action in core.Action)
 
 
-def _explained(reason: str | None) -> str:
-    found = explain.run_reason(reason or "")
+def _explained(reason: str | None, *, on_sync_page: bool = False) -> str:
+    found = explain.run_reason(reason or "", on_sync_page=on_sync_page)
     return f"{found.title} {found.advice}" if found else ""
 
 
@@ -94,10 +94,12 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "default_store": pages.default_store(choices),
         "example": pages.example(request.user, pages.settings_with(config, values)),
         "not_ready": missing,
-        "not_ready_text": explain.run_reason(missing),
+        "not_ready_text": explain.run_reason(missing, on_sync_page=True),
         "running": pages.is_running(request.user, config),
         "last_job": last_job,
-        "last_reason": explain.run_reason(last_job.error_code) if last_job else None,
+        "last_reason": explain.run_reason(last_job.error_code, on_sync_page=True)
+        if last_job else None,
+        "paused_by_failures": notify.paused_by_failures(config),
     })
 
 
@@ -178,7 +180,7 @@ def enable(request: HttpRequest) -> HttpResponse:
     missing = _not_ready(request.user, config)
     if missing:
         messages.error(request, _("Sync cannot be switched on yet: %(reason)s")
-                       % {"reason": _explained(missing)})
+                       % {"reason": _explained(missing, on_sync_page=True)})
         return redirect("sync:settings")
     first = config.confirmed_at is None
     if request.method == "GET" or (first and request.POST.get("confirm") != "1"):
@@ -193,7 +195,7 @@ def enable(request: HttpRequest) -> HttpResponse:
     config.confirmed_at = config.confirmed_at or timezone.now()
     config.save(update_fields=["is_enabled", "confirmed_at", "updated_at"])
     _record_state(request, "sync.enable", config, before)
-    tasks.request_sync(request.user.pk, SyncJob.Trigger.MANUAL)
+    tasks.request_sync(request.user.pk, SyncJob.Trigger.ENABLE)
     messages.success(request, _("Sync is on. The first run has started; it then runs every "
                                 "hour and after every change in Evotor."))
     return redirect("sync:jobs")
@@ -223,7 +225,7 @@ def resume(request: HttpRequest) -> HttpResponse:
     config.refresh_from_db()
     _record_state(request, "sync.resume", config, before)
     if config.is_enabled:
-        tasks.request_sync(request.user.pk, SyncJob.Trigger.MANUAL)
+        tasks.request_sync(request.user.pk, SyncJob.Trigger.RESUME)
     messages.success(request, _("Sync is resumed."))
     return redirect("sync:settings")
 
@@ -235,7 +237,7 @@ def sync_now(request: HttpRequest) -> HttpResponse:
     try:
         services.check_ready(request.user, config)
     except services.NotReady as exc:
-        messages.error(request, _explained(exc.code))
+        messages.error(request, _explained(exc.code, on_sync_page=True))
         return redirect("sync:settings")
     if pages.is_running(request.user, config):
         messages.info(request, _("A sync is already running; it picks up your latest changes "
@@ -257,6 +259,7 @@ def jobs(request: HttpRequest) -> HttpResponse:
     page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
     for job in page:
         job.duration_text = pages.duration_text(job.duration)
+        job.summary = pages.run_summary(job)
         job.reason = explain.run_reason(job.error_code)
     return render(request, "sync/jobs.html", {"page": page})
 
@@ -269,6 +272,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "job": job,
         "reason": explain.run_reason(job.error_code),
         "duration": pages.duration_text(job.duration),
+        "counts": pages.run_counts(job),
         "groups": pages.error_groups(job),
         "progress": pages.progress(job),
     })

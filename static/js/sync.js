@@ -89,6 +89,9 @@
             Object.keys(data.counts).forEach(function (name) {
               var cell = document.querySelector('#sync-job-counts [data-count="' + name + '"]');
               if (cell) { cell.textContent = data.counts[name]; }
+              // The words agree with the number (plural forms come from the server).
+              var label = document.querySelector('#sync-job-counts [data-count-label="' + name + '"]');
+              if (label && data.labels) { label.textContent = data.labels[name]; }
             });
             if (note && data.total) { note.textContent = data.done + " / " + data.total; }
             if (data.finished) {

@@ -9,7 +9,7 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 
 from apps.sync.models import SyncConfig, SyncJob
-from apps.sync.notify import FAILING_AFTER, run_problem
+from apps.sync.notify import FAILING_AFTER, paused_by_failures, run_problem
 
 register = template.Library()
 
@@ -37,6 +37,9 @@ def sync_banners(context: template.Context) -> dict[str, Any]:
     )
     if not troubled:
         return {"config": None}
-    job = SyncJob.objects.filter(user=user, status=SyncJob.Status.FAILED).first()
-    return {"config": config, "job": job, "problem": run_problem(job) if job else None,
-            "request": context.get("request")}
+    by_failures = paused_by_failures(config) or not config.is_paused
+    # A pause for another reason (support) is not explained by the last failed run.
+    job = SyncJob.objects.filter(user=user, status=SyncJob.Status.FAILED).first() \
+        if by_failures else None
+    return {"config": config, "by_failures": by_failures, "job": job,
+            "problem": run_problem(job) if job else None, "request": context.get("request")}

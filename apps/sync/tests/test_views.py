@@ -430,7 +430,8 @@ def test_the_first_enable_asks_for_confirmation_with_the_counts(page, ready, vk,
     assert response.status_code == 302 and response["Location"] == "/sync/jobs"
     config = SyncConfig.objects.get(pk=ready.pk)
     assert config.is_enabled and config.confirmed_at is not None
-    assert queued == [(merchant_en.pk, "manual", None)]
+    # The first run is recorded as what caused it, not as the "Sync now" button.
+    assert queued == [(merchant_en.pk, SyncJob.Trigger.ENABLE, None)]
     entry = AuditEntry.objects.get(action="sync.enable")
     assert {c["field"] for c in entry.changes} == {"is_enabled", "confirmed_at"}
     assert set(methods(vk)) <= {"market.get", "market.getCategories"}
@@ -462,12 +463,12 @@ def test_resume_a_paused_sync(page, ready, queued, merchant_en, vk):
                triggered_by="schedule")
     body = text(page.get("/sync"))
     assert 'id="sync-resume"' in body and "VK no longer accepts" in body
-    assert 'id="sync-paused"' in body
+    assert 'id="sync-paused"' in body and "paused itself after 5 failed runs in a row" in body
     response = page.post("/sync/resume")
     assert response.status_code == 302
     config = SyncConfig.objects.get(pk=ready.pk)
     assert not config.is_paused and config.consecutive_failures == 0
-    assert queued == [(merchant_en.pk, "manual", None)]
+    assert queued == [(merchant_en.pk, SyncJob.Trigger.RESUME, None)]
     assert AuditEntry.objects.filter(action="sync.resume").exists()
     assert page.post("/sync/resume").status_code == 302 and len(queued) == 1
 
@@ -522,7 +523,8 @@ def test_history_lists_the_merchants_runs_in_their_zone(page, merchant_en, other
     body = text(response)
     assert f'data-job="{job.pk}"' in body and f'data-job="{others_job.pk}"' not in body
     assert "March 1, 2026, 7 p.m." in body  # 09:00 UTC is 19:00 in Vladivostok
-    assert "change in Evotor" in body and "1 min 15 s" in body
+    assert "Change in Evotor" in body and "1 min 15 s" in body
+    assert "3 items created" in body and "1 error" in body
     assert "collections (подборки) is reached" in body
 
 
@@ -599,6 +601,10 @@ def test_progress_of_a_running_run(page, merchant_en):
         "total": 120, "percent": 25,
         "counts": {"created": 25, "updated": 0, "hidden": 0, "deleted": 0, "skipped": 0,
                    "failed": 1},
+        # The words under each number agree with it (the page's script swaps them in).
+        "labels": {"created": "items created", "updated": "items updated",
+                   "hidden": "items hidden", "deleted": "items deleted",
+                   "skipped": "items skipped", "failed": "error"},
     }
     SyncJob.objects.filter(pk=job.pk).update(status="success", finished_at=timezone.now())
     data = page.get(f"/sync/jobs/{job.pk}/progress").json()
