@@ -67,7 +67,8 @@ VK_ERRORS: dict[int, _Pair] = {
     18: (_("The connected VK account was deleted or blocked."),
          _("Connect VK with another account that manages the community.")),
     27: (_("A community key was given instead of a personal VK access key."),
-         _("Connect VK with “Sign in with VK ID”, or paste a personal (user) access key.")),
+         _("On the VK page in EvoSync, press “Connect with VK ID”, or paste a personal "
+           "(user) access key.")),
     29: (_("VK's daily limit for this kind of request is used up."),
          _("Nothing to do: the sync continues when VK resets the limit (usually the next "
            "day).")),
@@ -99,7 +100,11 @@ VK_ERRORS: dict[int, _Pair] = {
     1408: (_("VK does not allow links in the item's description."),
            _("Remove web addresses from the product's description in Evotor or from the "
              "description template.")),
-    1409: (_("Extended goods are switched off in the VK community."), _MARKET_OFF[1]),
+    # "Extended market not enabled": goods are on, but in the basic mode (docs/vk.md).
+    1409: (_("The goods section of the VK community is in the basic mode, and this needs "
+             "extended goods."),
+           _("In the community's settings, open Sections → Products and choose extended goods "
+             "(«Расширенные товары»). EvoSync picks it up at the next check.")),
     1410: (_("Product variants are switched off in the VK community."),
            _("Nothing to do: EvoSync publishes every modification as its own item.")),
     1431: (_("The goods section is already switched on."), _("Nothing to do.")),

@@ -84,7 +84,21 @@ def evotor(request: HttpRequest) -> HttpResponse:
                                         "started."))
             return redirect("evotor")
     connection = EvotorConnection.objects.filter(user=request.user).first()
-    return render(request, "connections/evotor.html", {"connection": connection, "form": form})
+    vk = VkConnection.objects.filter(user=request.user).first()
+    return render(request, "connections/evotor.html", {
+        "connection": connection, "form": form, "next_step": _after_evotor(connection, vk),
+        "connect_is_main": connection is None or connection.state == ConnectionState.REVOKED,
+    })
+
+
+def _after_evotor(evotor: EvotorConnection | None, vk: VkConnection | None) -> str:
+    """What the merchant does once Evotor works: connect VK, choose the community, or choose
+    what to publish ("" while Evotor itself is not working)."""
+    if evotor is None or evotor.state == ConnectionState.REVOKED:
+        return ""
+    if vk is None or vk.state == ConnectionState.REVOKED:
+        return "connect_vk"
+    return "catalog" if vk.has_community else "community"
 
 
 @login_required
@@ -133,6 +147,8 @@ def _vk_page(
         "token_form": token_form or VkTokenForm(),
         "community_form": community_form or CommunityForm(),
         "vk_id_enabled": providers.vk_id_configured(),
+        # Connecting is the next step only without a connection that still works.
+        "connect_is_main": connection is None or connection.state == ConnectionState.REVOKED,
     }
     return render(request, "connections/vk.html", context)
 

@@ -161,3 +161,39 @@ def test_an_offline_connection_shows_a_softer_banner(page, vk_connection):
 def test_no_banner_when_all_is_well_or_signed_out(client, page, evotor_connection):
     assert "banner-evotor" not in page.get("/connections").content.decode()
     assert "banner-" not in Client().get("/login").content.decode()
+
+
+# --- the next step after Evotor -----------------------------------------------------------------
+
+
+def test_evotor_page_points_to_connecting_vk_once_evotor_works(page, evotor_connection):
+    html = page.get("/evotor").content.decode()
+    step = html[html.index('id="evotor-next-step"'):]
+    assert 'href="/vk"' in step[:1000] and "Connect VK" in step[:1000]
+    # Replacing the token is no longer the main action: a small secondary button.
+    connect = html[html.index('id="evotor-connect"'):]
+    assert "btn-sm btn-outline-secondary" in connect and "btn-primary" not in connect
+
+
+def test_evotor_page_points_to_the_community_then_the_catalog(page, merchant, evotor_connection):
+    vk = make_vk_connection(merchant, group_id=None, group_name="", group_screen_name="")
+    assert "Choose a community" in page.get("/evotor").content.decode()
+    vk.group_id, vk.group_name = 218861756, "Кофейня"
+    vk.save()
+    assert 'href="/catalog"' in page.get("/evotor").content.decode().split(
+        'id="evotor-next-step"')[1][:1000]
+
+
+def test_evotor_page_without_a_working_connection_has_no_next_step(page, evotor_connection):
+    assert 'id="evotor-next-step"' in page.get("/evotor").content.decode()
+    evotor_connection.state = ConnectionState.REVOKED
+    evotor_connection.save()
+    html = page.get("/evotor").content.decode()
+    assert 'id="evotor-next-step"' not in html
+    assert "btn btn-primary" in html[html.index('id="evotor-connect"'):]
+
+
+def test_overview_buttons_sit_at_the_bottom_of_both_cards(page, evotor_connection):
+    html = page.get("/connections").content.decode()
+    assert html.count('class="card-body d-flex flex-column"') == 2
+    assert html.count("mt-auto") == 2

@@ -473,3 +473,15 @@ def test_a_callback_with_values_vk_id_never_sends_is_refused_before_the_exchange
     )
     assert "cannot be used" in response.content.decode()
     assert len(api.calls) == 0 and not VkConnection.objects.exists()
+
+
+def test_choosing_the_community_is_the_main_action_after_vk_id(page, without_community, api):
+    vk_admin_groups(api, group_json())
+    html = page.get("/vk").content.decode()
+    listed = html[html.index('id="vk-communities"'):html.index('id="vk-connect"')]
+    assert 'class="btn btn-sm btn-primary"' in listed  # «Choose» next to the community
+    assert 'btn btn-outline-primary">Check and choose' in listed  # typing it is the alternative
+    # Connecting again is a secondary way out, not a second big primary button.
+    reconnect = html[html.index('id="vk-connect"'):]
+    assert "btn-primary" not in reconnect and "btn-sm btn-outline-secondary" in reconnect
+    assert ">VK account</dt>" in html
