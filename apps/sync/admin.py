@@ -32,7 +32,7 @@ from apps.sync.models import (
     SyncJob,
 )
 
-PAUSED_BY_STAFF = "paused by EvoSync support in the admin"
+PAUSED_BY_STAFF = SyncConfig.PAUSED_BY_STAFF
 RECENT_RUNS = 10
 # The settings an operator may edit on the change page, as the audit log records them.
 AUDITED_SETTINGS = (

@@ -103,9 +103,16 @@ class SyncConfig(models.Model):
     def __str__(self) -> str:
         return str(self.user)
 
+    # The reason the admin's "Pause" action records; such a pause is lifted in the admin only.
+    PAUSED_BY_STAFF = "paused by EvoSync support in the admin"
+
     @property
     def is_paused(self) -> bool:
         return bool(self.paused_reason)
+
+    @property
+    def paused_by_staff(self) -> bool:
+        return self.paused_reason == self.PAUSED_BY_STAFF
 
     def managed_fields(self) -> frozenset[core.Field]:
         flags = {

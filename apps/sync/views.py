@@ -220,6 +220,12 @@ def resume(request: HttpRequest) -> HttpResponse:
     if not config.is_paused:
         messages.info(request, _("Sync is not paused."))
         return redirect("sync:settings")
+    if config.paused_by_staff:
+        # Support paused it for a reason the merchant may not see (an incident, abuse):
+        # support lifts it, in the admin.
+        messages.error(request, _("Sync was paused by EvoSync support: write to support to "
+                                  "resume it."))
+        return redirect("sync:settings")
     before = audit.snapshot(config, STATE_FIELDS)
     services.resume(config)
     config.refresh_from_db()

@@ -473,6 +473,21 @@ def test_resume_a_paused_sync(page, ready, queued, merchant_en, vk):
     assert page.post("/sync/resume").status_code == 302 and len(queued) == 1
 
 
+
+def test_a_pause_by_support_is_lifted_by_support_only(page, ready, queued, merchant_en, vk):
+    SyncConfig.objects.filter(pk=ready.pk).update(
+        is_enabled=True, confirmed_at=timezone.now(), paused_reason=SyncConfig.PAUSED_BY_STAFF,
+        paused_at=timezone.now(),
+    )
+    body = text(page.get("/sync"))
+    assert 'id="sync-resume"' not in body and "paused by EvoSync support" in body
+    response = page.post("/sync/resume", follow=True)
+    assert "write to support" in text(response)
+    config = SyncConfig.objects.get(pk=ready.pk)
+    assert config.paused_by_staff and queued == []
+    assert not AuditEntry.objects.filter(action="sync.resume").exists()
+
+
 # --- sync now ------------------------------------------------------------------------------------
 
 
