@@ -134,7 +134,8 @@ def test_a_pause_by_support_does_not_speak_of_failed_runs(page, merchant):
     text = body(page.get("/sync"))
     banner = text[text.index('id="banner-sync-paused"'):]
     banner = banner[:banner.index("</div>")]
-    assert "приостановлена" in banner and "0 неудачн" not in banner
+    assert "приостановила поддержка EvoSync" in banner and "0 неудачн" not in banner
+    assert "Возобновить" not in banner  # support lifts its own pause
     assert "неудачн" not in text[text.index('id="sync-paused"'):][:400]
 
 
