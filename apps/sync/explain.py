@@ -44,6 +44,11 @@ RUN_REASONS: dict[str, _Pair] = {
     "vk_auth": VK_ERRORS[5],
     "vk_captcha": VK_ERRORS[14],
     "market_disabled": VK_ERRORS[1438],
+    # VK 1409: goods are on, but in the basic mode; VK's words for the cause, the run's advice.
+    "market_basic": (VK_ERRORS[1409][0],
+                     _("In the community's settings, open Sections → Products, choose extended "
+                       "goods («Расширенные товары») and save; the next sync publishes the "
+                       "goods.")),
     "vk_bad_reply": (_("VK answered in a way EvoSync did not expect."), _RETRY),
     "vk_unavailable": (_("VK is temporarily unavailable."), _RETRY),
     "vk_error": (_("VK refused the request."),

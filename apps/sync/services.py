@@ -12,9 +12,10 @@ import contextvars
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -27,6 +28,7 @@ from apps.connections.clients import (
     CaptchaError,
     EvotorClient,
     PermanentError,
+    RateLimitError,
     ResponseFormatError,
     TransientError,
     VkClient,
@@ -41,11 +43,16 @@ from apps.sync.context import Loaded, load
 from apps.sync.core import engine
 from apps.sync.core import types as core
 from apps.sync.executor import Executor, Tally
-from apps.sync.models import SyncConfig, SyncJob
+from apps.sync.models import SyncConfig, SyncItemError, SyncJob
 
 log = logging.getLogger(__name__)
 
-MARKET_OFF_CODES = frozenset({1409, 1438, 1525, 1526})
+MODERATION = "vk:moderation"
+# VK's goods switched off (1438; 1525/1526 "market (services) disabled", which VK gives for the
+# same state on some methods): the merchant switches them on in the community's settings.
+MARKET_OFF_CODES = frozenset({1438, 1525, 1526})
+# Goods on, but in the basic mode (docs/vk.md): the merchant must choose extended goods.
+MARKET_BASIC = 1409
 # The share of the task timeout a run may use before it hands over to a continuation.
 DEADLINE_SHARE = 0.75
 
@@ -186,27 +193,126 @@ class Continued(RunStopped):
 def _work(user, ready: Ready, job, owner, full_refresh, only, clients, started, deadline) -> Tally:
     _refresh_catalog(user, ready, full_refresh, clients)
     vk_conn = ready.vk
+    budget = _budget(deadline)
     try:
         vk_conn = ensure_fresh_vk_token(vk_conn)
         client = clients.vk or providers.vk_client(vk_conn.access_token)
-        loaded, plan = _plan(user, ready, client, clients, only)
-        executor = Executor(
-            client=client, group_id=vk_conn.group_id, job=job, loaded=loaded,
-            settings=loaded.ctx.settings,
-            checkpoint=_checkpoint(job, ready, owner, started, deadline),
-            fetch_image=_image_fetcher(ready.evotor, clients),
-            discover=_image_discovery(loaded, ready, clients),
-        )
-        try:
-            return executor.apply(plan)
-        except Continued:
-            raise Continued(executor.tally) from None
-        finally:
-            job.vk_requests = client.requests_made
-            job.photos_uploaded = executor.tally.uploads
-            _copy(job, executor.tally)
+        carried, settled, mark = Tally(), set(), 0
+        for attempt in range(retry_passes() + 1):
+            executor = None
+            try:
+                loaded, plan = _plan(user, ready, client, clients, only)
+                executor = Executor(
+                    client=client, group_id=vk_conn.group_id, job=job, loaded=loaded,
+                    settings=loaded.ctx.settings,
+                    checkpoint=_checkpoint(job, ready, owner, started, budget),
+                    fetch_image=_image_fetcher(ready.evotor, clients),
+                    discover=_image_discovery(loaded, ready, clients),
+                )
+                executor.tally = carried
+                tally = executor.apply(_without(plan, settled))
+                stop = None
+                if mark:
+                    _moderation_once(job, tally, mark)
+            except Continued:
+                raise Continued(executor.tally if executor else carried) from None
+            except TransientError as exc:
+                if not _worth_again(exc):
+                    raise
+                tally, stop = (executor.tally if executor else carried), exc
+            finally:
+                job.vk_requests = client.requests_made
+                if executor is not None:
+                    job.photos_uploaded = executor.tally.uploads
+                    _copy(job, executor.tally)
+            again = _transient_failures(job)
+            if not (stop or again) or attempt == retry_passes():
+                break
+            delay = retry_backoff() * 2 ** attempt
+            if time.monotonic() - started + delay >= budget * RETRY_BUDGET_SHARE:
+                break
+            log.info("sync job %s: pass %s left %s transient failures%s; again in %.1fs",
+                     job.pk, attempt + 1, len(again), f" ({stop})" if stop else "", delay)
+            time.sleep(delay)
+            settled |= _permanent_failures(job)
+            carried, mark = _superseded(job, tally, again)
+        if stop is not None:
+            raise stop
+        return tally
     except (ApiError, TokenDecryptionError) as exc:
         raise _stopped(exc, vk_conn) from exc
+
+
+# --- passes again within a run (docs/architecture.md "Faults within a run") ------------------
+
+# A pass again only while this share of the time budget is unused: a continuation run is the
+# better place for a long outage.
+RETRY_BUDGET_SHARE = 0.5
+# An item error that says "try again": VK overloaded (1, 6, 9, 10), 5xx, timeout. Anything else
+# (moderation, 100, 1408 ... and photo refusals) would fail the same way again.
+TRANSIENT_ITEM_CODES = {"vk:1", "vk:6", "vk:9", "vk:10", f"vk:{TransientError.kind}"}
+
+
+def retry_passes() -> int:
+    """Extra passes a run makes when items failed only transiently (SYNC_RETRY_PASSES)."""
+    return getattr(settings, "SYNC_RETRY_PASSES", 2)
+
+
+def retry_backoff() -> float:
+    """Seconds before the first extra pass, doubled for each next (SYNC_RETRY_BACKOFF)."""
+    return getattr(settings, "SYNC_RETRY_BACKOFF", 2.0)
+
+
+def _worth_again(exc: TransientError) -> bool:
+    """A whole-run transient stop worth another pass now (not a quota of hours, code 29)."""
+    return exc.retryable or not isinstance(exc, RateLimitError)
+
+
+def _transient_failures(job: SyncJob) -> set[str]:
+    return set(SyncItemError.objects.filter(job=job, code__in=TRANSIENT_ITEM_CODES)
+               .values_list("evotor_product_id", flat=True))
+
+
+def _permanent_failures(job: SyncJob) -> set[str]:
+    """Goods that failed for a reason another pass would not change: left out of it."""
+    return set(
+        SyncItemError.objects.filter(job=job)
+        .exclude(code__in=TRANSIENT_ITEM_CODES).exclude(code=MODERATION)
+        .values_list("evotor_product_id", flat=True)
+    )
+
+
+def _superseded(job: SyncJob, tally: Tally, retried: set[str]) -> tuple[Tally, int]:
+    """Before another pass: the errors of the goods it tries again go, and so does their
+    count; what was created, updated, hidden or deleted stays counted. The tally the next pass
+    adds to, and the last error row before it."""
+    with transaction.atomic():
+        SyncItemError.objects.filter(
+            job=job, code__in=TRANSIENT_ITEM_CODES, evotor_product_id__in=retried
+        ).delete()
+        failed = SyncItemError.objects.filter(job=job).count()
+        job.items_failed, job.progress_done = failed, 0
+        job.save(update_fields=["items_failed", "progress_done"])
+    mark = SyncItemError.objects.filter(job=job).order_by("-pk").values_list("pk", flat=True)
+    return replace(tally, failed=failed, notes=list(tally.notes)), mark.first() or -1
+
+
+def _moderation_once(job: SyncJob, tally: Tally, mark: int) -> None:
+    """Every completed pass reports moderation's refusals: the latest report stands alone."""
+    if not SyncItemError.objects.filter(job=job, code=MODERATION, pk__gt=mark).exists():
+        return
+    with transaction.atomic():
+        gone, _ = SyncItemError.objects.filter(job=job, code=MODERATION, pk__lte=mark).delete()
+        tally.failed -= gone
+        job.items_failed = tally.failed
+        job.save(update_fields=["items_failed"])
+
+
+def _without(plan: core.SyncPlan, settled: set[str]) -> core.SyncPlan:
+    if not settled:
+        return plan
+    return core.SyncPlan(items=[op for op in plan.items if op.product_id not in settled],
+                         albums=plan.albums)
 
 
 def _plan(user, ready: Ready, client: VkClient, clients: Clients, only):
@@ -275,9 +381,11 @@ def _image_discovery(loaded: Loaded, ready: Ready, clients: Clients):
     return lambda products: images.discover(loaded, products, ready, client)
 
 
-def _checkpoint(job: SyncJob, ready: Ready, owner: str, started: float, deadline: float | None):
-    budget = deadline if deadline is not None else settings.Q_TASK_TIMEOUT * DEADLINE_SHARE
+def _budget(deadline: float | None) -> float:
+    return deadline if deadline is not None else settings.Q_TASK_TIMEOUT * DEADLINE_SHARE
 
+
+def _checkpoint(job: SyncJob, ready: Ready, owner: str, started: float, budget: float):
     def checkpoint() -> None:
         # The executor saved the job's counts with the outcomes they count (Executor._commit).
         if not lease.renew(ready.config.pk, owner):
@@ -303,8 +411,8 @@ def _copy(job: SyncJob, tally: Tally) -> None:
 
 
 def _stopped(exc: Exception, vk_conn: VkConnection, *, record: bool = True) -> RunStopped:
-    """Classify a whole-run failure; a refused token or a market switched off marks the VK
-    connection so the pages and the health job show it."""
+    """Classify a whole-run failure; a refused token, a market switched off or in the basic
+    mode marks the VK connection so the pages and the health job show it."""
     detail = str(exc)
     if isinstance(exc, AuthError | TokenDecryptionError):
         if record:
@@ -312,10 +420,16 @@ def _stopped(exc: Exception, vk_conn: VkConnection, *, record: bool = True) -> R
         return RunStopped("vk_auth", detail)
     if isinstance(exc, CaptchaError):
         return RunStopped("vk_captcha", detail)
-    if isinstance(exc, PermanentError) and getattr(exc, "code", None) in MARKET_OFF_CODES:
+    code = getattr(exc, "code", None)
+    if isinstance(exc, PermanentError) and code in MARKET_OFF_CODES:
         if record:
             set_state(vk_conn, ConnectionState.OFFLINE, "The market (Товары) is switched off.")
         return RunStopped("market_disabled", detail)
+    if isinstance(exc, PermanentError) and code == MARKET_BASIC:
+        if record:  # the code in the text: the pages explain it as VK's error 1409
+            set_state(vk_conn, ConnectionState.OFFLINE,
+                      "The goods are in the basic mode; extended goods are needed (code 1409).")
+        return RunStopped("market_basic", detail)
     if isinstance(exc, ResponseFormatError):
         return RunStopped("vk_bad_reply", detail)
     if isinstance(exc, TransientError):

@@ -10,7 +10,7 @@ from apps.sync.core.types import Reason
 
 RUN_CODES = [
     "disabled", "paused", "evotor_not_connected", "vk_not_connected", "no_category",
-    "evotor_revoked", "vk_auth", "vk_captcha", "market_disabled", "vk_bad_reply",
+    "evotor_revoked", "vk_auth", "vk_captcha", "market_disabled", "market_basic", "vk_bad_reply",
     "vk_unavailable", "vk_error", "lease_lost", "community_changed", "continued", "interrupted",
     "albums_capped", "album_full", "email_not_confirmed",
 ]
