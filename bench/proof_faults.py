@@ -11,7 +11,9 @@ cluster, ``timeout_sleep`` 3 s in the sandbox); every call inside an ``execute``
 10; every photo upload post meets 502 or a timeout — each kind with an equal share of the 20 %.
 Moderation rejects a few items (``vk_moderation.add_rule``). Runs are queued as "Sync now" does
 (``request_sync``) and run by a real qcluster, one after the other, until the community shows
-the catalogue (at most 5 runs, the retry policy's budget before sync pauses itself).
+the catalogue (at most 5 runs, the retry policy's budget before sync pauses itself). Each run
+makes up to SYNC_RETRY_PASSES more passes itself when goods failed only transiently
+(docs/architecture.md, Faults within a run), so one or two runs are the norm.
 
 Bars: converged within 5 runs; 0 duplicates and 0 orphans; every run's status says what it did
 (failed items → "partial", none → "success", a run that could not go on → "failed" with a
