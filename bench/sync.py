@@ -410,6 +410,10 @@ def scale(products: int, environ: dict) -> Figures:
     # As in production, the catalogue was cached when Evotor connected (its own task); the
     # sync's own refresh is then incremental.
     refresh_catalog(user, full=True)
+    from apps.sync.core import types as core
+    from apps.sync.services import preview
+
+    wanted = len(preview(user)[1].of(core.Action.CREATE))
     command = [sys.executable, "manage.py", "sync_user", "scale@bench.local"]
     environ = production_environ(environ)
     started = time.monotonic()
@@ -425,12 +429,25 @@ def scale(products: int, environ: dict) -> Figures:
     peak = max(peak, watch(second, lambda: False))
     live = VkMarketItem.objects.filter(group=world.vk.group, is_removed=False)
     duplicates = live.values("sku").annotate(n=Count("id")).filter(n__gt=1).count()
+    published = live.filter(is_hidden=False).values("sku").distinct().count()
+    # What a further run would still write (a create not done, an item outside its album).
+    left = preview(user)[1].writes
     figures.seconds = round(time.monotonic() - started, 1)
     figures.rss_mb = round(peak, 1)
-    figures.extra = {"published": live.count(), "duplicates": duplicates,
+    figures.extra = {"wanted": wanted, "published": published, "duplicates": duplicates,
+                     "left_to_write": left, "first_exit": first.returncode,
                      "second_exit": second.returncode}
     figures.require("peak RSS MB", figures.rss_mb, 300)
     figures.require("duplicate skus", duplicates, 0)
+    figures.require("writes left after the resumed run", left, 0)
+    if first.returncode != -signal.SIGKILL:
+        figures.problems.append(
+            f"{figures.name}: the first process was not killed half way (exit {first.returncode})"
+        )
+    if second.returncode != 0:
+        figures.problems.append(f"{figures.name}: the resumed process exited {second.returncode}")
+    if published < wanted:
+        figures.problems.append(f"{figures.name}: {published} published of {wanted} wanted")
     return figures
 
 

@@ -13,6 +13,9 @@ caller once the batch's successes are recorded.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -316,7 +319,7 @@ class Executor:
                 if chunk:
                     batch = [self._edit_call(op, photo_ids.get(op.product_id)) for op in chunk]
                     self._record(chunk, self._run(batch), self._edited)
-            self.loaded.links.forget(op.product_id for op in round_ops)  # all saved
+            self._end_round(round_ops)
 
     def _edit_call(self, op: core.ItemOp, photo_id: int | None) -> VkCall:
         payload, managed, changes = op.payload, self.settings.managed, set(op.changes)
@@ -372,8 +375,22 @@ class Executor:
                 except TransientError as exc:
                     results = self._after_lost_adds(batch, exc)
                 self._record(chunk, results, self._created)
-            # Saved: a first sync of 50,000 goods need not hold 50,000 links.
-            self.loaded.links.forget(op.product_id for op in round_ops)
+            self._end_round(round_ops)
+
+    def _end_round(self, round_ops: list[core.ItemOp]) -> None:
+        """The round's outcomes are saved: its items join their albums now (a run killed later
+        loses no album work of this round), and what the run held per item of the round is let
+        go of, so that a first sync of 50,000 goods holds one round of them, not 50,000."""
+        self._album_membership()
+        done = [op.product_id for op in round_ops]
+        for held in (self._photo_keys, self._pending_photos, self._image_urls):
+            for product_id in done:
+                held.pop(product_id, None)
+        # A product has one op per plan, so it is never asked about again this run; the set
+        # need not remember it.
+        self._checked.difference_update(done)
+        self.loaded.links.forget(done)
+        release_memory()
 
     def _after_lost_adds(self, batch: list[VkCall], lost: TransientError) -> list[VkCallResult]:
         """The reply to a batch of market.add never came (timeout, 5xx): VK may have created
@@ -614,13 +631,18 @@ class Executor:
             self.loaded.albums.pop(op.group_id, None)
 
     def _album_membership(self) -> None:
+        """Move the queued items into their albums (called at the end of every round, so the
+        queue holds one round at most), then forget the queue."""
+        queued, moves = self._album_adds, dict(self._moves)
+        self._album_adds = {}
+        self._moves.clear()
         removals = [
             calls.market_remove_from_album(self.group_id, item_id, [from_album])
-            for item_id, (from_album, _pid) in self._moves.items()
+            for item_id, (from_album, _pid) in moves.items()
             if from_album
         ]
         adds: list[tuple[str, list[int], VkCall]] = []
-        for group_id, item_ids in self._album_adds.items():
+        for group_id, item_ids in queued.items():
             album = self.loaded.albums.get(group_id)
             if album is None or album.vk_album_id is None:
                 continue
@@ -629,9 +651,9 @@ class Executor:
                 call = calls.market_add_to_album(self.group_id, chunk, [album.vk_album_id])
                 adds.append((group_id, chunk, call))
         batch = removals + [call for _g, _i, call in adds]
-        done: list[tuple[str, list[int]]] = []
         for start in range(0, len(batch), MAX_CALLS_PER_EXECUTE):
             results = self._run(batch[start : start + MAX_CALLS_PER_EXECUTE])
+            done: list[tuple[str, list[int]]] = []
             for offset, result in enumerate(results):
                 index = start + offset - len(removals)
                 if index < 0:
@@ -643,13 +665,14 @@ class Executor:
                     raise result.error
                 elif result.error.code == ALBUM_FULL:
                     self._note("album_full")
+            self._remember_albums(done, moves)  # before the checkpoint, which may stop the run
             self.checkpoint()
-        self._remember_albums(done)
 
-    def _remember_albums(self, done: list[tuple[str, list[int]]]) -> None:
+    def _remember_albums(
+        self, done: list[tuple[str, list[int]]], moves: dict[int, tuple[int | None, str]]
+    ) -> None:
         joined = [
-            (group_id, self._moves[item_id][1]) for group_id, item_ids in done
-            for item_id in item_ids
+            (group_id, moves[item_id][1]) for group_id, item_ids in done for item_id in item_ids
         ]
         for start in range(0, len(joined), 1000):  # links let go of are read back 1,000 a time
             chunk = joined[start : start + 1000]
@@ -685,6 +708,24 @@ class Executor:
     def _note(self, code: str) -> None:
         if code not in self.tally.notes:
             self.tally.notes.append(code)
+
+
+def release_memory() -> None:
+    """Give the C heap's free pages back to the OS (glibc's ``malloc_trim``; a no-op on other
+    C libraries). Rendered cards, multipart bodies and HTTP replies are freed every round, but
+    glibc keeps the pages they leave in the main heap, and a long first sync's RSS ratchets up
+    although the Python heap stays flat (docs/architecture.md#memory)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def _fields(**values):
