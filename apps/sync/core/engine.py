@@ -170,14 +170,19 @@ def _albums_needed(
 
 
 def _albums_unneeded(albums: Iterable[AlbumLink], needed: set[str]) -> list[AlbumOp]:
-    """Albums of groups without visible items, and second albums of one group."""
-    kept: set[str] = set()
+    """Albums of groups without visible items, and second albums of one group — never a VK
+    album that a kept link also names (two groups of one title can have adopted the same
+    album by its title: deleting it for the one would empty the other's)."""
+    kept: dict[str, int] = {}
+    for album in albums:
+        if album.vk_album_id is not None and album.group_id in needed:
+            kept.setdefault(album.group_id, album.vk_album_id)
+    in_use = set(kept.values())
     ops: list[AlbumOp] = []
     for album in albums:
-        if album.vk_album_id is None:
+        if album.vk_album_id is None or kept.get(album.group_id) == album.vk_album_id:
             continue
-        if album.group_id in needed and album.group_id not in kept:
-            kept.add(album.group_id)
+        if album.vk_album_id in in_use:
             continue
         ops.append(AlbumOp(AlbumAction.DELETE, album.group_id, album.title, album.vk_album_id))
     return ops

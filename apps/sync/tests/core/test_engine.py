@@ -214,6 +214,22 @@ def test_an_emptied_album_is_deleted_and_its_item_leaves_it() -> None:
     assert (move.action, move.from_album, move.to_album_group) == (Action.MOVE_ALBUM, 500, None)
 
 
+
+def test_an_album_another_group_also_names_is_never_deleted() -> None:
+    # Two groups of one title adopted one VK album by its title; the second group is gone.
+    ctx = _synced(context(product("p1", group_id="g1"), groups=(group("g1", name="Чай"),)))
+    kept = ctx.albums[0]
+    stale = AlbumLink("g2", kept.vk_album_id, kept.title)
+    plan = plan_sync(replace(ctx, albums=(*ctx.albums, stale)))
+    assert plan.albums == [] and plan.writes == 0
+    # A second album of one group, of another id, is still removed.
+    second = AlbumLink("g1", kept.vk_album_id + 1, kept.title)
+    plan = plan_sync(replace(ctx, albums=(*ctx.albums, second)))
+    assert [(a.action, a.vk_album_id) for a in plan.albums] == [
+        (AlbumAction.DELETE, kept.vk_album_id + 1)
+    ]
+
+
 def test_album_titles_are_cut_to_128() -> None:
     plan = plan_sync(context(product("p1", group_id="g1"), groups=(group("g1", name="Ч" * 200),)))
     assert plan.albums[0].title == "Ч" * 128
