@@ -398,6 +398,10 @@ Q_CLUSTER = {
 # --- Sync (apps/sync; docs/architecture.md) ------------------------------------------------------
 # After this many failed runs in a row a merchant's sync pauses itself until they act.
 SYNC_MAX_CONSECUTIVE_FAILURES = env.int("SYNC_MAX_CONSECUTIVE_FAILURES", default=5, minimum=1)
+# VK's passing failures (1/6/9/10, 5xx, lost replies) are tried again within a run: this many
+# more passes at most, the first after SYNC_RETRY_BACKOFF_MS, doubled for each next.
+SYNC_RETRY_PASSES = env.int("SYNC_RETRY_PASSES", default=2, minimum=0)
+SYNC_RETRY_BACKOFF = env.int("SYNC_RETRY_BACKOFF_MS", default=2000, minimum=0) / 1000
 # A run's lease expires this long after its holder stopped renewing it (a killed worker delays
 # the merchant's next run by at most this much).
 SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=120, minimum=2 if DEBUG else 10)

@@ -255,12 +255,12 @@ TRANSIENT_ITEM_CODES = {"vk:1", "vk:6", "vk:9", "vk:10", f"vk:{TransientError.ki
 
 def retry_passes() -> int:
     """Extra passes a run makes when items failed only transiently (SYNC_RETRY_PASSES)."""
-    return getattr(settings, "SYNC_RETRY_PASSES", 2)
+    return settings.SYNC_RETRY_PASSES
 
 
 def retry_backoff() -> float:
     """Seconds before the first extra pass, doubled for each next (SYNC_RETRY_BACKOFF)."""
-    return getattr(settings, "SYNC_RETRY_BACKOFF", 2.0)
+    return settings.SYNC_RETRY_BACKOFF
 
 
 def _worth_again(exc: TransientError) -> bool:
