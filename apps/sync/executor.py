@@ -13,9 +13,6 @@ caller once the batch's successes are recorded.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -390,7 +387,6 @@ class Executor:
         # need not remember it.
         self._checked.difference_update(done)
         self.loaded.links.forget(done)
-        release_memory()
 
     def _after_lost_adds(self, batch: list[VkCall], lost: TransientError) -> list[VkCallResult]:
         """The reply to a batch of market.add never came (timeout, 5xx): VK may have created
@@ -708,24 +704,6 @@ class Executor:
     def _note(self, code: str) -> None:
         if code not in self.tally.notes:
             self.tally.notes.append(code)
-
-
-def release_memory() -> None:
-    """Give the C heap's free pages back to the OS (glibc's ``malloc_trim``; a no-op on other
-    C libraries). Rendered cards, multipart bodies and HTTP replies are freed every round, but
-    glibc keeps the pages they leave in the main heap, and a long first sync's RSS ratchets up
-    although the Python heap stays flat (docs/architecture.md#memory)."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim():
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
 
 
 def _fields(**values):

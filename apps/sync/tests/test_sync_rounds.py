@@ -73,18 +73,3 @@ def test_nothing_is_held_per_item_once_its_round_is_saved(shop, catalog, monkeyp
     assert job.status == SyncJob.Status.SUCCESS and job.items_created == 5
     assert len(held) == 3
     assert all(not any(sizes.values()) for sizes in held), held
-
-
-def test_releasing_memory_is_a_no_op_without_glibc(monkeypatch):
-    executor.release_memory()  # glibc here: trims, and nothing breaks
-    executor._malloc_trim.cache_clear()
-
-    def no_libc(name):
-        raise OSError(name)
-
-    monkeypatch.setattr(executor.ctypes, "CDLL", no_libc)
-    try:
-        assert executor._malloc_trim() is None
-        executor.release_memory()
-    finally:
-        executor._malloc_trim.cache_clear()
