@@ -77,9 +77,16 @@ def test_compiled_russian_catalog_matches_the_po_file():
     """The .mo files are committed (machines without gettext); they must not go stale."""
     catalog = _catalog("ru")
     compiled = polib.mofile(str(Path(catalog.fpath).with_suffix(".mo")))
-    assert {e.msgid: e.msgstr for e in compiled if e.msgid} == {
-        e.msgid: e.msgstr for e in catalog.translated_entries()
-    }
+    # Keyed by context too: one English word can carry two translations ("Service": a product
+    # type, «Услуга», and a provider, «Сервис»); plural forms compared with the rest.
+    def translations(entries) -> dict:
+        return {
+            (e.msgctxt, e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items())))
+            for e in entries
+            if e.msgid
+        }
+
+    assert translations(compiled) == translations(catalog.translated_entries())
 
 
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs gettext's xgettext")
