@@ -281,4 +281,8 @@ def test_a_new_merchant_goes_from_sign_up_to_items_in_the_vk_storefront(
     items = VkMarketItem.objects.filter(group__vk_id=community.vk_id, is_removed=False)
     photos = VkPhoto.objects.filter(item__in=items, position=0)
     assert photos.count() == len(PRODUCTS) and len({p.sha for p in photos}) == len(PRODUCTS)
+    # Every item sits in the album of its Evotor group (the storefront's tabs).
+    albums = {item.title: sorted(a.title for a in item.albums.all()) for item in items}
+    assert albums == {name: [group] if group else [] for name, (_price, group, _photo)
+                      in PRODUCTS.items()}
     assert page.errors == []
