@@ -132,3 +132,21 @@ def catalog(shop: Shop) -> dict[str, EvotorProduct]:
         "bun": shop.product(name="Булочка с корицей", price=75, parent_id=bakery.evotor_id),
         "water": shop.product(name="Вода питьевая 0,5", price=50),
     }
+
+
+# --- browser tests (apps/sync/tests/browser.py) -------------------------------------------------
+
+
+@pytest.fixture
+def shots():
+    from apps.sync.tests.browser import screenshot_folder
+
+    return screenshot_folder()
+
+
+@pytest.fixture
+def browser_page(live_server, monkeypatch):
+    """Needs the live server running (the page opens its URLs)."""
+    from apps.sync.tests.browser import open_page
+
+    yield from open_page(monkeypatch)

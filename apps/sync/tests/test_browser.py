@@ -11,56 +11,14 @@ that asked for it; the run page must still show it finished with the bar full.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-from pathlib import Path
-
-import pytest
 
 from apps.catalog.models import ProductGroup
 from apps.sandbox.models import VkMarketItem, VkPhoto
 from apps.sync.models import SyncConfig, SyncFilter, SyncJob
+from apps.sync.tests.browser import BROWSER_TEST_MARKS
 
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason=f"{CHROMIUM} is missing (Debian package 'chromium'; .ci/run "
-                              "installs it)"),
-]
-
-
-@pytest.fixture
-def shots() -> Path:
-    folder = Path(os.environ.get("EVOSYNC_SCREENSHOTS") or tempfile.mkdtemp(prefix="evosync-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def browser_page(live_server, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread, which makes Django
-    # refuse ORM calls here ("async context"); the test's own queries are plain and safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.errors = errors
-    try:
-        yield page
-    finally:
-        context.close()
-        browser.close()
-        playwright.stop()
+pytestmark = BROWSER_TEST_MARKS
 
 
 def test_merchant_publishes_the_catalog_from_the_pages(shop, catalog, browser_page, shots,

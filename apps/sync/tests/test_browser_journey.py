@@ -19,11 +19,8 @@ Every wait is on something the page shows (a URL, an element), never a fixed pau
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -45,19 +42,13 @@ from apps.sandbox.services.world import (
     make_vk_user,
 )
 from apps.sync.models import SyncConfig, SyncJob
+from apps.sync.tests.browser import BROWSER_TEST_MARKS
 
-CHROMIUM = "/usr/bin/chromium"
 EMAIL = "olga.ivanova@example.com"
 PASSWORD = "amber-Tundra-kettle-7"
 CATEGORY = "20001"
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason=f"{CHROMIUM} is missing (Debian package 'chromium'; .ci/run "
-                              "installs it)"),
-]
+pytestmark = BROWSER_TEST_MARKS
 
 # What the sandbox's Evotor holds for the merchant: name → (price, group, has an Evotor photo).
 PRODUCTS = {
@@ -67,13 +58,6 @@ PRODUCTS = {
     "Булочка с корицей": (Decimal("75"), "Выпечка", False),
     "Вода питьевая 0,5": (Decimal("50"), None, False),
 }
-
-
-@pytest.fixture
-def shots() -> Path:
-    folder = Path(os.environ.get("EVOSYNC_SCREENSHOTS") or tempfile.mkdtemp(prefix="evosync-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
@@ -104,30 +88,6 @@ def providers_world():
     community = make_vk_community(name="Кофейня «У Ольги»", manager=vk_user)
     make_vk_community(name="Чужое сообщество")  # exists, but Ольга does not manage it
     return account, vk_user, community
-
-
-@pytest.fixture
-def browser_page(live_server, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread, which makes Django
-    # refuse ORM calls here ("async context"); the test's own queries are plain and safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.errors = errors
-    try:
-        yield page
-    finally:
-        context.close()
-        browser.close()
-        playwright.stop()
 
 
 def test_a_new_merchant_goes_from_sign_up_to_items_in_the_vk_storefront(
