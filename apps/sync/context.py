@@ -1,6 +1,7 @@
 """Load what the pure core needs from the database (and the VK read-back) into plain values.
 
-A constant number of queries whatever the catalog size: one per table, rows read as tuples.
+A constant number of queries per table up to 10,000 rows (one more per further 10,000), rows
+read as tuples and kept as lean values (docs/architecture.md, memory).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from apps.catalog.models import Product, ProductGroup, Store
-from apps.connections.clients import VkMarketItem
+from apps.connections.clients import VkItemState
 from apps.sync.core import types as core
 from apps.sync.models import AlbumLink, ProductLink, SyncConfig, SyncFilter
 
@@ -21,71 +22,61 @@ PRODUCT_COLUMNS = (
 )
 
 
-# Every column of a link, read as a tuple: a model instance is made only for the links a run
-# acts on (a no-change run over 10,000 goods acts on none).
-LINK_COLUMNS = tuple(f.attname for f in ProductLink._meta.concrete_fields)
-_LINK_PRODUCT = LINK_COLUMNS.index("evotor_product_id")
-_LINK_ITEM = LINK_COLUMNS.index("vk_item_id")
-
-
 class LinkRows(MutableMapping[str, ProductLink]):
-    """Product id → its ProductLink, made from the row read by :func:`load` when first asked
-    for. :meth:`forget` drops instances a run is done with; asked for again, they are read
-    again (:meth:`require` reads many in one query)."""
+    """Product id → its ProductLink, read when a run acts on the product.
 
-    def __init__(self, rows: Iterable[tuple] = (), using: str = "default") -> None:
-        self._rows: dict[str, tuple] = {row[_LINK_PRODUCT]: row for row in rows}
+    :func:`load` knows every saved link only by the VK item it names (the differ works on the
+    lean ``core.Link`` values); a run acts on a few, so instances are read in bulk, a thousand
+    per query, by :meth:`require` — the executor asks round by round — and :meth:`forget` lets
+    go of the ones a run is done with. A 50,000-product catalogue therefore never holds 50,000
+    model instances, nor 50,000 rows of every column (docs/architecture.md, memory).
+    """
+
+    def __init__(
+        self,
+        user_id: int,
+        vk_group_id: int,
+        known: Iterable[tuple[str, int | None]] = (),
+        using: str = "default",
+    ) -> None:
+        self._user_id, self._vk_group_id, self._using = user_id, vk_group_id, using
         self._made: dict[str, ProductLink] = {}
-        # Product id → (user id, community, VK item) of a saved link let go of.
-        self._forgotten: dict[str, tuple[int, int, int | None]] = {}
-        self._using = using
+        # Product id → VK item of a saved link not held as an instance.
+        self._known: dict[str, int | None] = dict(known)
 
     def __getitem__(self, product_id: str) -> ProductLink:
         link = self._made.get(product_id)
         if link is not None:
             return link
-        row = self._rows.pop(product_id, None)
-        if row is not None:
-            link = ProductLink.from_db(self._using, LINK_COLUMNS, row)
-        elif product_id in self._forgotten:
-            self.require([product_id])
-            return self._made[product_id]
-        else:
+        if product_id not in self._known:
             raise KeyError(product_id)
-        self._made[product_id] = link
-        return link
+        self.require([product_id])
+        return self._made[product_id]  # KeyError: the row is gone
 
     def __setitem__(self, product_id: str, link: ProductLink) -> None:
-        self._rows.pop(product_id, None)
-        self._forgotten.pop(product_id, None)
+        self._known.pop(product_id, None)
         self._made[product_id] = link
 
     def __delitem__(self, product_id: str) -> None:
-        found = False
-        for held in (self._made, self._rows, self._forgotten):
-            found = held.pop(product_id, None) is not None or found
+        found = self._made.pop(product_id, None) is not None
+        if self._known.pop(product_id, 0) != 0:
+            found = True
         if not found:
             raise KeyError(product_id)
 
     def __contains__(self, product_id: object) -> bool:
-        return product_id in self._made or product_id in self._rows or (
-            product_id in self._forgotten
-        )
+        return product_id in self._made or product_id in self._known
 
     def __iter__(self) -> Iterator[str]:
-        yield from self._rows
+        yield from self._known
         yield from self._made
-        yield from self._forgotten
 
     def __len__(self) -> int:
-        return len(self._rows) + len(self._made) + len(self._forgotten)
+        return len(self._known) + len(self._made)
 
     def item_owners(self) -> dict[int, str]:
-        """VK item id → product id, for every link that knows an item (read, made or not)."""
-        owners = {row[_LINK_ITEM]: pid for pid, row in self._rows.items()
-                  if row[_LINK_ITEM] is not None}
-        owners.update((item_id, pid) for pid, (_u, _g, item_id) in self._forgotten.items()
-                      if item_id is not None)
+        """VK item id → product id, for every link that knows an item (held or not)."""
+        owners = {item_id: pid for pid, item_id in self._known.items() if item_id is not None}
         owners.update((link.vk_item_id, pid) for pid, link in self._made.items()
                       if link.vk_item_id is not None)
         return owners
@@ -96,22 +87,20 @@ class LinkRows(MutableMapping[str, ProductLink]):
         for pid in product_ids:
             link = self._made.pop(pid, None)
             if link is not None:
-                self._forgotten[pid] = (link.user_id, link.vk_group_id, link.vk_item_id)
+                self._known[pid] = link.vk_item_id
 
     def require(self, product_ids: Iterable[str]) -> None:
-        """Read forgotten links back, a thousand per query."""
-        wanted = [pid for pid in dict.fromkeys(product_ids) if pid in self._forgotten]
+        """Read the saved links of these goods that are not held, a thousand per query."""
+        wanted = [pid for pid in dict.fromkeys(product_ids) if pid in self._known]
         for start in range(0, len(wanted), 1000):
             chunk = wanted[start : start + 1000]
-            by_owner: dict[tuple[int, int], list[str]] = {}
-            for pid in chunk:
-                user_id, group_id, _item = self._forgotten[pid]
-                by_owner.setdefault((user_id, group_id), []).append(pid)
-            for (user_id, group_id), pids in by_owner.items():
-                for link in ProductLink.objects.using(self._using).filter(
-                    user_id=user_id, vk_group_id=group_id, evotor_product_id__in=pids
-                ):
-                    self[link.evotor_product_id] = link
+            for link in ProductLink.objects.using(self._using).filter(
+                user_id=self._user_id, vk_group_id=self._vk_group_id,
+                evotor_product_id__in=chunk,
+            ):
+                self[link.evotor_product_id] = link
+            for pid in chunk:  # deleted meanwhile: no longer a saved link
+                self._known.pop(pid, None)
 
 
 @dataclass
@@ -174,7 +163,27 @@ def _attributes(groups: dict[str, dict], group_id: str, choices: dict) -> tuple:
     return tuple(values)
 
 
-def catalog_of(user_id: int) -> tuple[tuple, tuple, list[tuple]]:
+# Rows are read a chunk at a time (keyset pagination on the primary key) and turned into lean
+# values as they come. One query for a whole catalogue would hold every row twice at the run's
+# memory peak: the database driver buffers the complete result before the first row is used
+# (mysqlclient converts all of it to Python at once), beside the values made from it.
+CHUNK = 10_000
+
+
+def _chunked(queryset, fields: tuple[str, ...], size: int = CHUNK) -> Iterator[tuple]:
+    """``values_list(*fields)`` rows of ``queryset`` in primary-key order, ``size`` per query."""
+    last = None
+    while True:
+        page = queryset if last is None else queryset.filter(pk__gt=last)
+        rows = list(page.order_by("pk").values_list("pk", *fields)[:size])
+        for row in rows:
+            yield row[1:]
+        if len(rows) < size:
+            return
+        last = rows[-1][0]
+
+
+def _stores_and_groups(user_id: int) -> tuple[tuple, tuple]:
     stores = tuple(
         core.Store(evotor_id, name)
         for evotor_id, name in Store.objects.filter(user_id=user_id, removed_at__isnull=True)
@@ -184,20 +193,18 @@ def catalog_of(user_id: int) -> tuple[tuple, tuple, list[tuple]]:
     group_rows = ProductGroup.objects.filter(user_id=user_id).values(
         "evotor_id", "name", "store__evotor_id", "parent_evotor_id", "removed_at", "attributes"
     )
-    return stores, tuple(group_rows), list(
-        Product.objects.filter(user_id=user_id).values_list(*PRODUCT_COLUMNS)
-    )
+    return stores, tuple(group_rows)
 
 
 def load(
     config: SyncConfig,
     vk_group_id: int,
     *,
-    vk_items: list[VkMarketItem] | None,
+    vk_items: list[VkItemState] | None,
     now: datetime,
     only: frozenset[str] | None = None,
 ) -> Loaded:
-    stores, group_rows, product_rows = catalog_of(config.user_id)
+    stores, group_rows = _stores_and_groups(config.user_id)
     group_data = {g["evotor_id"]: g for g in group_rows}
     groups = tuple(
         core.Group(
@@ -206,18 +213,25 @@ def load(
         )
         for g in group_rows
     )
-    link_rows = list(
-        ProductLink.objects.filter(user_id=config.user_id, vk_group_id=vk_group_id)
-        .values_list(*LINK_COLUMNS)
-    )
-    link_images = {row[_LINK_PRODUCT]: row[_LINK_IMAGE] for row in link_rows}
+    # One copy of the strings many rows repeat (store, group, measure, type, the keys of the
+    # published values): 50,000 goods would otherwise hold 50,000 copies of each.
+    shared: dict[str, str] = {g.id: g.id for g in groups}
+    links: list[core.Link] = []
+    link_images: dict[str, str] = {}
+    for row in _chunked(
+        ProductLink.objects.filter(user_id=config.user_id, vk_group_id=vk_group_id), _LINK_FIELDS
+    ):
+        links.append(_link(row, shared))
+        if row[_LINK_IMAGE]:
+            link_images[row[0]] = row[_LINK_IMAGE]
     products, names, updated = [], {}, {}
-    shared: dict[str, str] = {}
-    for row in product_rows:
+    for row in _chunked(Product.objects.filter(user_id=config.user_id), PRODUCT_COLUMNS):
         product = _product(row, group_data, link_images.get(row[0], ""), shared)
         products.append(product)
         names[product.id] = product.name
-        updated[product.id] = row[15]
+        if row[15] is not None:
+            updated[product.id] = row[15]
+    del link_images
     albums = {
         a.evotor_group_id: a
         for a in AlbumLink.objects.filter(user_id=config.user_id, vk_group_id=vk_group_id)
@@ -228,7 +242,7 @@ def load(
         groups=groups,
         products=tuple(products),
         filters=filters_of(config),
-        links=tuple(_link(row) for row in link_rows),
+        links=tuple(links),
         albums=tuple(
             core.AlbumLink(a.evotor_group_id, a.vk_album_id, a.title) for a in albums.values()
         ),
@@ -239,14 +253,14 @@ def load(
     rejected = {
         i.id: _rejection(i) for i in vk_items or () if i.reject_info is not None
     }
-    return Loaded(ctx, LinkRows(link_rows), albums, names, updated, rejected)
+    known = ((link.product_id, link.vk_item_id) for link in links)
+    link_rows = LinkRows(config.user_id, vk_group_id, known)
+    return Loaded(ctx, link_rows, albums, names, updated, rejected)
 
 
 def _product(
     row: tuple, groups: dict[str, dict], link_image: str, shared: dict[str, str]
 ) -> core.Product:
-    """``shared`` keeps one copy of the strings many products repeat (store, group, measure,
-    type): 50,000 goods would otherwise hold 50,000 copies of each."""
     (evotor_id, store_id, name, price, group_id, quantity, measure, kind, allow, description,
      article, code, removed_at, choices, image_url, _updated) = row
     one = shared.setdefault
@@ -269,16 +283,22 @@ def _product(
     )
 
 
+# What the differ reads of a link (core.Link), then the Evotor image the link recorded.
 _LINK_FIELDS = ("evotor_product_id", "state", "vk_item_id", "payload_hash", "photo_key",
-                "vk_photo_id", "album_group_id", "published")
-_LINK_AT = tuple(LINK_COLUMNS.index(name) for name in _LINK_FIELDS)
-_LINK_IMAGE = LINK_COLUMNS.index("image_url")
+                "vk_photo_id", "album_group_id", "published", "image_url")
+_LINK_IMAGE = _LINK_FIELDS.index("image_url")
 
 
-def _link(row: tuple) -> core.Link:
-    pid, state, item_id, payload_hash, photo_key, photo_id, album, published = (
-        row[i] for i in _LINK_AT
-    )
+def _link(row: tuple, shared: dict[str, str]) -> core.Link:
+    pid, state, item_id, payload_hash, photo_key, photo_id, album, published, _image = row
+    one = shared.setdefault
+    if isinstance(published, dict):
+        # JSON decoding makes new key strings for every row: the shared ones instead.
+        published = {
+            one(key, key): one(value, value) if key == "album_group_id" and isinstance(value, str)
+            else value
+            for key, value in published.items()
+        }
     return core.Link(
         product_id=pid,
         state=core.LinkState(state),
@@ -286,25 +306,24 @@ def _link(row: tuple) -> core.Link:
         payload_hash=payload_hash,
         photo_key=photo_key,
         vk_photo_id=photo_id,
-        album_group_id=album or None,
+        album_group_id=one(album, album) if album else None,
         published=published or None,
     )
 
 
-def vk_item(item: VkMarketItem) -> core.VkItem:
-    price = item.price.amount_minor if item.price is not None else None
+def vk_item(item: VkItemState) -> core.VkItem:
     return core.VkItem(
         id=item.id,
         sku=item.sku,
         title=item.title,
-        price_minor=price,
+        price_minor=item.price_minor,
         removed=item.is_removed,
         hidden=item.is_hidden,
         album_ids=item.albums_ids,
     )
 
 
-def _rejection(item: VkMarketItem) -> str:
+def _rejection(item: VkItemState) -> str:
     info = item.reject_info
     parts = [p for p in (info.title, info.description) if p] if info else []
     return ": ".join(parts)[:400] or "rejected by VK moderation"

@@ -130,8 +130,11 @@ class Executor:
 
     def _ensure_links(self, product_ids: Iterable[str]) -> None:
         """Link rows for these goods (created per round, so a 50,000-product first sync never
-        holds 50,000 model instances at once)."""
-        missing = [pid for pid in dict.fromkeys(product_ids) if pid not in self.loaded.links]
+        holds 50,000 model instances at once): the saved ones read in one query, the others
+        created."""
+        wanted = list(dict.fromkeys(product_ids))
+        self.loaded.links.require(wanted)
+        missing = [pid for pid in wanted if pid not in self.loaded.links]
         if not missing:
             return
         rows = [
@@ -393,7 +396,7 @@ class Executor:
         any of them. Read the community and take what carries our sku, instead of stopping
         the run; the rest stay 'creating' for the next run to adopt or add (never twice)."""
         try:
-            items = self.client.get_items(self.group_id, extended=False)
+            items = self.client.get_item_states(self.group_id)
         except ApiError:
             raise lost from None
         by_sku: dict[str, int] = {}
@@ -513,6 +516,7 @@ class Executor:
         if self.discover is None or core.Field.PHOTO not in self.settings.managed:
             return {}
         due = []
+        self.loaded.links.require(op.product_id for op in ops)
         for op in ops:
             product = self._product(op.product_id)
             link = self.loaded.links.get(op.product_id)

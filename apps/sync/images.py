@@ -82,6 +82,7 @@ def _mark_all(loaded: Loaded, products, now, checked: list[ProductLink]) -> None
 
 
 def _ensure_links(loaded: Loaded, ready, product_ids: list[str]) -> None:
+    loaded.links.require(product_ids)
     missing = [pid for pid in product_ids if pid not in loaded.links]
     if not missing:
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import gc
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -146,6 +147,10 @@ def run_sync(
                         deadline)
             if job.error_code == "continued":
                 lease.force_release(config.pk, owner)
+                # Let the pass's catalogue and plan go before a continuation in this process
+                # loads them again: the Continued traceback's frames hold them in a cycle that
+                # would otherwise wait for a full collection (docs/architecture.md, memory).
+                gc.collect()
                 if on_continue is not None:
                     on_continue()
                 return job
@@ -316,7 +321,7 @@ def _without(plan: core.SyncPlan, settled: set[str]) -> core.SyncPlan:
 
 
 def _plan(user, ready: Ready, client: VkClient, clients: Clients, only):
-    items = client.get_items(ready.vk.group_id, extended=False)
+    items = client.get_item_states(ready.vk.group_id)
     loaded = load(ready.config, ready.vk.group_id, vk_items=items, now=timezone.now(), only=only)
     # The context holds what it needs of VK's items (lean values); the parsed replies —
     # descriptions, photo URLs of every item read back — are let go before planning, the
@@ -334,7 +339,7 @@ def preview(user: User) -> tuple[Loaded, core.SyncPlan]:
     try:
         vk_conn = ensure_fresh_vk_token(vk_conn)
         client = providers.vk_client(vk_conn.access_token, interactive=True)
-        items = client.get_items(vk_conn.group_id, extended=False)
+        items = client.get_item_states(vk_conn.group_id)
     except (ApiError, TokenDecryptionError) as exc:
         raise _stopped(exc, vk_conn, record=False) from exc
     loaded = load(config, vk_conn.group_id, vk_items=items, now=timezone.now())

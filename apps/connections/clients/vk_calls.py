@@ -162,8 +162,10 @@ def market_get(
     album_id: int | None = None,
     extended: bool = True,
     with_disabled: bool = True,
+    lean: bool = False,
 ) -> VkCall:
-    """One page of items; value: VkItemPage. ``with_disabled`` so hidden items are seen too."""
+    """One page of items; value: VkItemPage (of VkItemState when ``lean``). ``with_disabled``
+    so hidden items are seen too."""
     params: dict[str, Param] = {
         "owner_id": owner_id(group_id),
         "offset": offset,
@@ -173,7 +175,7 @@ def market_get(
     }
     if album_id:
         params["album_id"] = album_id
-    return VkCall("market.get", params, lambda v: parse_item_page(v, offset))
+    return VkCall("market.get", params, lambda v: parse_item_page(v, offset, lean=lean))
 
 
 def market_get_by_id(group_id: int, item_ids: Sequence[int], *, extended: bool = True) -> VkCall:

@@ -123,13 +123,36 @@ class VkMarketItem:
         return self.availability == UNAVAILABLE
 
 
+@dataclass(frozen=True, slots=True)
+class VkItemState:
+    """What a sync compares of an item read back, and nothing else: a community's every item
+    is read at once (50,000 of them, docs/vk.md "Reading a community's items"), so no
+    description, photos or dates are kept. ``price_minor`` is the raw kopecks."""
+
+    id: int
+    sku: str | None
+    title: str
+    price_minor: int | None
+    availability: int | None
+    albums_ids: tuple[int, ...] = ()
+    reject_info: VkRejectInfo | None = None
+
+    @property
+    def is_removed(self) -> bool:
+        return self.availability == REMOVED
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.availability == UNAVAILABLE
+
+
 @dataclass(frozen=True)
 class VkItemPage:
     """One ``market.get`` page: ``count`` is the total, not the page size."""
 
     count: int
     offset: int
-    items: tuple[VkMarketItem, ...]
+    items: tuple[VkMarketItem, ...] | tuple[VkItemState, ...]
 
 
 @dataclass(frozen=True)
@@ -303,6 +326,20 @@ def parse_market_item(data: Any) -> VkMarketItem:
     )
 
 
+def parse_item_state(data: Any) -> VkItemState:
+    """The lean reading of an item: checked as strictly as :func:`parse_market_item`."""
+    obj = as_mapping(data)
+    return VkItemState(
+        id=required_int_id(obj),
+        sku=opt_str(obj.get("sku")),
+        title=text(obj.get("title")),
+        price_minor=to_int(as_mapping(obj.get("price")).get("amount")),
+        availability=to_int(obj.get("availability")),
+        albums_ids=int_tuple(obj.get("albums_ids")),
+        reject_info=_reject_info(obj.get("reject_info")),
+    )
+
+
 def _count_and_items(data: Any) -> tuple[int | None, list[Any]]:
     body = as_mapping(data)
     if not isinstance(body.get("items"), list):
@@ -310,14 +347,15 @@ def _count_and_items(data: Any) -> tuple[int | None, list[Any]]:
     return to_int(body.get("count")), body["items"]
 
 
-def parse_item_page(data: Any, offset: int) -> VkItemPage:
-    """``{"count", "items"}`` of market.get / market.getById.
+def parse_item_page(data: Any, offset: int, *, lean: bool = False) -> VkItemPage:
+    """``{"count", "items"}`` of market.get / market.getById; ``lean``: as VkItemState.
 
     Unlike Evotor pages, an unusable item fails the whole page: a silently dropped VK item would
     look absent to the sync, which would then create a duplicate.
     """
     count, raw_items = _count_and_items(data)
-    items = tuple(parse_market_item(i) for i in raw_items)
+    parse = parse_item_state if lean else parse_market_item
+    items = tuple(parse(i) for i in raw_items)
     return VkItemPage(count=count if count is not None else len(items), offset=offset, items=items)
 
 

@@ -315,6 +315,44 @@ def test_get_items_batches_later_pages_through_execute(http: responses.RequestsM
     assert '"offset":200' in codes[0] and '"offset":5200' in codes[1]
 
 
+def test_get_item_states_reads_as_get_items_does_keeping_only_what_a_sync_compares(
+    http: responses.RequestsMock,
+) -> None:
+    http.add_callback(responses.POST, api("market.get"), callback=market_get_server(450))
+    http.add_callback(responses.POST, api("execute"), callback=execute_pages_server(450))
+    client = make_client()
+
+    states = client.get_item_states(GROUP)
+
+    assert [s.id for s in states] == list(range(1, 451)) and client.requests_made == 2
+    assert (states[-1].title, states[-1].price_minor, states[-1].is_hidden) == (
+        "Item 450", 45000, False
+    )
+    assert not hasattr(states[-1], "__dict__")  # slots: 50,000 of them are read at once
+    assert form(http.calls[0])["extended"] == "0"
+
+
+def test_an_item_state_keeps_sku_albums_availability_and_moderation() -> None:
+    from apps.connections.clients.vk_types import parse_item_state
+
+    state = parse_item_state({
+        "id": 7, "title": "Чай", "sku": "ev-1", "price": {"amount": "12300"},
+        "availability": 2, "albums_ids": [3, 4], "description": "long text " * 100,
+        "reject_info": {"title": "Отклонено", "description": "Нет фото", "moderation_status": 2},
+    })  # fmt: skip
+
+    assert (state.sku, state.price_minor, state.albums_ids, state.is_hidden) == (
+        "ev-1", 12300, (3, 4), True
+    )
+    assert state.reject_info is not None and state.reject_info.description == "Нет фото"
+
+
+def test_an_item_state_without_an_id_fails_its_page(http: responses.RequestsMock) -> None:
+    http.post(api("market.get"), json={"response": {"count": 1, "items": [{"title": "x"}]}})
+    with pytest.raises(ResponseFormatError):
+        make_client().get_item_states(GROUP)
+
+
 def test_get_items_raises_when_a_batched_page_fails(http: responses.RequestsMock) -> None:
     http.add_callback(responses.POST, api("market.get"), callback=market_get_server(450))
     http.post(

@@ -263,8 +263,11 @@ def _keep(
     moves, from_album = _album_move(payload, prior_group, managed, album_ids)
     if moves:
         changes, old = (*changes, "album_group_id"), {**old, "album_group_id": prior_group}
+    action = _keep_action(current, changes)
+    if action is Action.UNCHANGED:  # nothing to apply: no payload held for it
+        return ItemOp(Action.UNCHANGED, product_id, vk_item_id=current.item_id)
     return ItemOp(
-        _keep_action(current, changes),
+        action,
         product_id,
         vk_item_id=current.item_id,
         payload=payload,

@@ -46,25 +46,31 @@ _ALBUM_ORDER = {action: index for index, action in enumerate(AlbumAction)}
 
 
 def plan_sync(ctx: SyncContext) -> SyncPlan:
-    """Every operation that brings VK to the wanted state; nothing when it is there already."""
+    """Every operation that brings VK to the wanted state; nothing when it is there already.
+
+    One product at a time, from its wanted state straight to its ops: the wanted payloads of a
+    whole catalogue are never held at once, and an unchanged item's op keeps none (the memory
+    of a 50,000-product run, docs/architecture.md)."""
     chosen = decide_products(ctx)
     links = _links_by_product(ctx.links)
     groups = GroupIndex(ctx.groups)
     stores = {store.id: store for store in ctx.stores}
-    wants = {
-        pid: _want(pid, chosen.get(pid), groups, stores, ctx, links.get(pid))
-        for pid in sorted(set(chosen) | set(links))
-    }
-    scope = _in_scope(wants, ctx.only_product_ids)
+    product_ids = sorted(set(chosen) | set(links))
     album_ids = _album_ids(ctx.albums)
-    view = differ.ItemView(ctx.vk_items, links, ours=set(wants))
+    view = differ.ItemView(ctx.vk_items, links, ours=set(product_ids))
+    only = ctx.only_product_ids
     items: list[ItemOp] = []
-    for pid in scope:
-        current = view.current(pid)
-        items.extend(differ.diff_product(wants[pid], current, links.get(pid), ctx.settings,
+    needed: set[str] = set()  # groups whose album holds a visible item
+    for pid in product_ids:
+        if only is not None and pid not in only:
+            continue
+        link = links.get(pid)
+        want = _want(pid, chosen.get(pid), groups, stores, ctx, link)
+        if want.payload is not None and want.payload.album_group_id is not None:
+            needed.add(want.payload.album_group_id)
+        items.extend(differ.diff_product(want, view.current(pid), link, ctx.settings,
                                          album_ids))
-    albums = _album_ops(ctx, [wants[pid] for pid in scope], _group_names(chosen, groups),
-                        full=ctx.only_product_ids is None)
+    albums = _album_ops(ctx, needed, _group_names(chosen, groups), full=only is None)
     return SyncPlan(items=sorted(items, key=_item_key), albums=sorted(albums, key=_album_key))
 
 
@@ -80,10 +86,6 @@ def _links_by_product(links: Iterable[Link]) -> dict[str, Link]:
 
 def _link_rank(link: Link) -> int:
     return 0 if link.vk_item_id is not None and link.state is not LinkState.DELETED else 1
-
-
-def _in_scope(wants: Mapping[str, Want], only: frozenset[str] | None) -> list[str]:
-    return [pid for pid in wants if only is None or pid in only]
 
 
 def _want(
@@ -134,17 +136,13 @@ def _group_names(chosen: Mapping[str, tuple[Product, Decision]], groups: GroupIn
 
 
 def _album_ops(
-    ctx: SyncContext, wants: list[Want], names: Mapping[str, str], *, full: bool
+    ctx: SyncContext, needed: set[str], names: Mapping[str, str], *, full: bool
 ) -> list[AlbumOp]:
-    """Albums for the groups that hold visible items; a retry of a few items deletes none."""
+    """Albums for the groups that hold visible items (``needed``); a retry of a few items
+    deletes none."""
     settings = ctx.settings
     if not settings.albums or Field.ALBUMS not in managed_fields(settings):
         return []
-    needed = {
-        want.payload.album_group_id
-        for want in wants
-        if want.payload is not None and want.payload.album_group_id is not None
-    }
     ops = _albums_needed(ctx.albums, needed, names)
     if full:
         ops.extend(_albums_unneeded(ctx.albums, needed))
