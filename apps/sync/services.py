@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import gc
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -147,10 +146,6 @@ def run_sync(
                         deadline)
             if job.error_code == "continued":
                 lease.force_release(config.pk, owner)
-                # Let the pass's catalogue and plan go before a continuation in this process
-                # loads them again: the Continued traceback's frames hold them in a cycle that
-                # would otherwise wait for a full collection (docs/architecture.md, memory).
-                gc.collect()
                 if on_continue is not None:
                     on_continue()
                 return job

@@ -77,6 +77,8 @@ def test_identical_payload_is_unchanged() -> None:
     op = _diff(_visible(payload), Current(item_id=7), _in_sync_link(payload))
     assert op.action is Action.UNCHANGED
     assert op.changes == ()
+    # Nothing to apply, so nothing held: a 50,000-item resync plans 50,000 of these.
+    assert (op.payload, op.vk_item_id) == (None, 7)
 
 
 def test_changed_price_is_an_update_listing_old_values_without_a_new_photo() -> None:
