@@ -419,14 +419,15 @@ def scale(products: int, environ: dict) -> Figures:
     started = time.monotonic()
     first = subprocess.Popen(command, env=environ, cwd=ROOT, stdout=subprocess.DEVNULL,
                              start_new_session=True)
-    peak = watch(first, lambda: VkMarketItem.objects.filter(group=world.vk.group).count()
-                 >= products // 2)
+    first_peak = watch(first, lambda: VkMarketItem.objects.filter(group=world.vk.group).count()
+                       >= products // 2)
     from apps.sync.models import SyncConfig
 
     SyncConfig.objects.filter(user__email="scale@bench.local").update(lease_expires_at=None)
     second = subprocess.Popen(command, env=environ, cwd=ROOT, stdout=subprocess.DEVNULL,
                               start_new_session=True)
-    peak = max(peak, watch(second, lambda: False))
+    second_peak = watch(second, lambda: False)
+    peak = max(first_peak, second_peak)
     live = VkMarketItem.objects.filter(group=world.vk.group, is_removed=False)
     duplicates = live.values("sku").annotate(n=Count("id")).filter(n__gt=1).count()
     published = live.filter(is_hidden=False).values("sku").distinct().count()
@@ -434,7 +435,9 @@ def scale(products: int, environ: dict) -> Figures:
     left = preview(user)[1].writes
     figures.seconds = round(time.monotonic() - started, 1)
     figures.rss_mb = round(peak, 1)
-    figures.extra = {"wanted": wanted, "published": published, "duplicates": duplicates,
+    figures.extra = {"first_peak_mb": round(first_peak, 1),
+                     "resumed_peak_mb": round(second_peak, 1),
+                     "wanted": wanted, "published": published, "duplicates": duplicates,
                      "left_to_write": left, "first_exit": first.returncode,
                      "second_exit": second.returncode}
     figures.require("peak RSS MB", figures.rss_mb, 300)
