@@ -22,6 +22,9 @@ PRODUCT_COLUMNS = (
 )
 
 
+_ABSENT = object()
+
+
 class LinkRows(MutableMapping[str, ProductLink]):
     """Product id → its ProductLink, read when a run acts on the product.
 
@@ -58,10 +61,9 @@ class LinkRows(MutableMapping[str, ProductLink]):
         self._made[product_id] = link
 
     def __delitem__(self, product_id: str) -> None:
-        found = self._made.pop(product_id, None) is not None
-        if self._known.pop(product_id, 0) != 0:
-            found = True
-        if not found:
+        held = self._made.pop(product_id, None) is not None
+        known = self._known.pop(product_id, _ABSENT) is not _ABSENT
+        if not (held or known):
             raise KeyError(product_id)
 
     def __contains__(self, product_id: object) -> bool:
