@@ -91,6 +91,27 @@ class LinkRows(MutableMapping[str, ProductLink]):
             if link is not None:
                 self._known[pid] = link.vk_item_id
 
+    def ensure(self, product_ids: Iterable[str]) -> None:
+        """Hold a link for each of these goods: the saved ones read (:meth:`require`), the
+        others created as ``pending`` rows first (a run creates them round by round)."""
+        wanted = list(dict.fromkeys(product_ids))
+        self.require(wanted)
+        missing = [pid for pid in wanted if pid not in self]
+        if not missing:
+            return
+        links = ProductLink.objects.using(self._using)
+        links.bulk_create(
+            [ProductLink(user_id=self._user_id, vk_group_id=self._vk_group_id,
+                         evotor_product_id=pid) for pid in missing],
+            batch_size=1000, ignore_conflicts=True,
+        )
+        for start in range(0, len(missing), 1000):
+            for link in links.filter(
+                user_id=self._user_id, vk_group_id=self._vk_group_id,
+                evotor_product_id__in=missing[start : start + 1000],
+            ):
+                self[link.evotor_product_id] = link
+
     def require(self, product_ids: Iterable[str]) -> None:
         """Read the saved links of these goods that are not held, a thousand per query."""
         wanted = [pid for pid in dict.fromkeys(product_ids) if pid in self._known]

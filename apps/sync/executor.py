@@ -129,23 +129,9 @@ class Executor:
     # --- links -----------------------------------------------------------------------------
 
     def _ensure_links(self, product_ids: Iterable[str]) -> None:
-        """Link rows for these goods (created per round, so a 50,000-product first sync never
-        holds 50,000 model instances at once): the saved ones read in one query, the others
-        created."""
-        wanted = list(dict.fromkeys(product_ids))
-        self.loaded.links.require(wanted)
-        missing = [pid for pid in wanted if pid not in self.loaded.links]
-        if not missing:
-            return
-        rows = [
-            ProductLink(user_id=self.user_id, vk_group_id=self.group_id, evotor_product_id=pid)
-            for pid in missing
-        ]
-        ProductLink.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-        fresh = ProductLink.objects.filter(
-            user_id=self.user_id, vk_group_id=self.group_id, evotor_product_id__in=missing
-        )
-        self.loaded.links.update({link.evotor_product_id: link for link in fresh})
+        """Link rows for these goods, per round: a 50,000-product first sync never holds
+        50,000 model instances at once."""
+        self.loaded.links.ensure(product_ids)
 
     def _link(self, op: core.ItemOp) -> ProductLink:
         return self.loaded.links[op.product_id]

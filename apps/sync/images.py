@@ -44,7 +44,7 @@ def discover(
     whose answer differs from what the context believed."""
     if client is None or not products:
         return {}
-    _ensure_links(loaded, ready, [p.id for p in products])
+    loaded.links.ensure(p.id for p in products)
     changed: dict[str, str] = {}
     checked: list[ProductLink] = []
     now = timezone.now()
@@ -79,20 +79,3 @@ def _mark_all(loaded: Loaded, products, now, checked: list[ProductLink]) -> None
         if link.pk not in done:
             link.image_checked_at = now
             checked.append(link)
-
-
-def _ensure_links(loaded: Loaded, ready, product_ids: list[str]) -> None:
-    loaded.links.require(product_ids)
-    missing = [pid for pid in product_ids if pid not in loaded.links]
-    if not missing:
-        return
-    user_id, group_id = ready.config.user_id, ready.vk.group_id
-    ProductLink.objects.bulk_create(
-        [ProductLink(user_id=user_id, vk_group_id=group_id, evotor_product_id=pid)
-         for pid in missing],
-        batch_size=1000, ignore_conflicts=True,
-    )
-    for link in ProductLink.objects.filter(
-        user_id=user_id, vk_group_id=group_id, evotor_product_id__in=missing
-    ):
-        loaded.links[link.evotor_product_id] = link

@@ -318,10 +318,7 @@ def _without(plan: core.SyncPlan, settled: set[str]) -> core.SyncPlan:
 def _plan(user, ready: Ready, client: VkClient, clients: Clients, only):
     items = client.get_item_states(ready.vk.group_id)
     loaded = load(ready.config, ready.vk.group_id, vk_items=items, now=timezone.now(), only=only)
-    # The context holds what it needs of VK's items (lean values); the parsed replies —
-    # descriptions, photo URLs of every item read back — are let go before planning, the
-    # run's memory peak (docs/architecture.md, memory).
-    del items
+    del items  # the context holds its own copies: let these go before planning (memory)
     return loaded, engine.plan_sync(loaded.ctx)
 
 

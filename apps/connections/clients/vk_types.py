@@ -92,8 +92,23 @@ class VkRejectInfo:
     moderation_status: int | None
 
 
+class _Availability:
+    """``availability`` read: 1 removed, 2 unavailable (hidden); 0 or absent available."""
+
+    __slots__ = ()
+    availability: int | None
+
+    @property
+    def is_removed(self) -> bool:
+        return self.availability == REMOVED
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.availability == UNAVAILABLE
+
+
 @dataclass(frozen=True)
-class VkMarketItem:
+class VkMarketItem(_Availability):
     id: int
     owner_id: int
     title: str
@@ -114,17 +129,9 @@ class VkMarketItem:
     is_main_variant: bool | None = None
     reject_info: VkRejectInfo | None = None
 
-    @property
-    def is_removed(self) -> bool:
-        return self.availability == REMOVED
-
-    @property
-    def is_hidden(self) -> bool:
-        return self.availability == UNAVAILABLE
-
 
 @dataclass(frozen=True, slots=True)
-class VkItemState:
+class VkItemState(_Availability):
     """What a sync compares of an item read back, and nothing else: a community's every item
     is read at once (50,000 of them, docs/vk.md "Reading a community's items"), so no
     description, photos or dates are kept. ``price_minor`` is the raw kopecks."""
@@ -136,14 +143,6 @@ class VkItemState:
     availability: int | None
     albums_ids: tuple[int, ...] = ()
     reject_info: VkRejectInfo | None = None
-
-    @property
-    def is_removed(self) -> bool:
-        return self.availability == REMOVED
-
-    @property
-    def is_hidden(self) -> bool:
-        return self.availability == UNAVAILABLE
 
 
 @dataclass(frozen=True)
